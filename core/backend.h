@@ -1,0 +1,137 @@
+// The kernel interface between the engine (core/ops) and a device (cpu/, cuda/).
+//
+// Ops are written once against this interface: they check shapes, allocate outputs, call these
+// entry points with raw device pointers, and record their backward on the tape. A backend only
+// moves numbers; the math of each element comes from core/math, shared by every backend.
+// Adding a device means implementing this class, nothing in core/ops.
+//
+// Conventions: all pointers are device pointers of the backend's device; buffers are contiguous;
+// no entry point synchronises with the host unless its comment says so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/device.h"
+#include "core/math/binary.h"
+#include "core/math/optim.h"
+#include "core/math/plans.h"
+#include "core/math/unary.h"
+
+namespace ag {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // --- memory ----------------------------------------------------------------------------------
+  virtual void* allocate(size_t bytes) = 0;  // cached; throws ag::Error naming the size on OOM
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual void copy_from_host(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;  // synchronises
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  virtual void synchronize() = 0;
+  // Peak bytes held by the allocator since start (for the metrics' peak memory).
+  virtual size_t peak_allocated_bytes() const = 0;
+
+  // --- elementwise -----------------------------------------------------------------------------
+  virtual void fill(float* y, int64_t n, float value) = 0;
+  // y = op(x)
+  virtual void unary(math::UnaryOp op, const math::UnaryParams& prm, const float* x, float* y,
+                     int64_t n) = 0;
+  // gx = gy * op'(x)
+  virtual void unary_backward(math::UnaryOp op, const math::UnaryParams& prm, const float* x,
+                              const float* gy, float* gx, int64_t n) = 0;
+  // y[i] = op(a[off_a(i)], b[off_b(i)])
+  virtual void binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                      const float* a, const float* b, float* y) = 0;
+  // ga[i] = gy[i] * d op/da, gb[i] = gy[i] * d op/db, both at the output's shape; either may be
+  // null. The caller reduces them to the inputs' shapes.
+  virtual void binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                               const float* a, const float* b, const float* gy, float* ga,
+                               float* gb) = 0;
+  // y += x (gradient accumulation)
+  virtual void add_inplace(float* y, const float* x, int64_t n) = 0;
+  // y *= s (gradient clipping)
+  virtual void scale_inplace(float* y, float s, int64_t n) = 0;
+
+  // --- gated units: h = act(a) * b, fused ------------------------------------------------------
+  virtual void gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                     const float* b, float* h, int64_t n) = 0;
+  // ga, gb may be null (only inputs that need a gradient get one)
+  virtual void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                              const float* b, const float* gh, float* ga, float* gb, int64_t n) = 0;
+
+  // --- layout ----------------------------------------------------------------------------------
+  // y[i] = x[offset(view, i)] for i < view.numel (expand, permute).
+  virtual void gather_strided(const math::StridedView& view, const float* x, float* y) = 0;
+  // y[j] = sum_r x[offset(keep, j) + offset(reduce, r) - reduce.offset]  (deterministic order)
+  virtual void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) = 0;
+  // 2-D block copy: rows x cols floats from src (row pitch src_pitch) to dst (pitch dst_pitch).
+  // With accumulate, dst += src. Used by slice, split, concat and their backwards.
+  virtual void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch,
+                       int64_t rows, int64_t cols, bool accumulate) = 0;
+  // y = sum of squares of x, written to a one-element device buffer (no host sync).
+  virtual void sum_squares(const float* x, int64_t n, float* y) = 0;
+
+  // --- matrix products -------------------------------------------------------------------------
+  // For each b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, where op(A) is
+  // M x K (A^T when trans_a), op(B) is K x N. lda/ldb/ldc are row pitches of A, B, C as stored;
+  // stride_* the element distance between batches (0 = shared).
+  virtual void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
+                    int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+                    int64_t batch) = 0;
+
+  // --- row-wise ops over [outer, n, inner] (the reduced dim has length n, stride inner) -------
+  virtual void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                       bool log) = 0;
+  // from the forward output y: softmax dx = y (dy - sum dy y), log_softmax dx = dy - e^y sum dy
+  virtual void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
+                                int64_t n, int64_t inner, bool log) = 0;
+
+  // layer norm over the last dim (cols); saves mean and rstd per row for the backward.
+  virtual void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
+                          float* rstd, int64_t rows, int64_t cols, float eps) = 0;
+  // gx, gw, gb are overwritten; any may be null. gw/gb are reduced over rows without atomics.
+  virtual void layer_norm_backward(const float* x, const float* w, const float* mean,
+                                   const float* rstd, const float* gy, float* gx, float* gw,
+                                   float* gb, int64_t rows, int64_t cols) = 0;
+
+  // --- embedding -------------------------------------------------------------------------------
+  // y[i, :] = weight[idx[i], :]. Indices outside [0, vocab) are reported through check_errors().
+  virtual void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx,
+                         int64_t dim, int64_t vocab) = 0;
+  // gw (zeroed by the callee, [vocab, dim]) += scatter of gy rows by idx.
+  virtual void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx,
+                                  int64_t dim, int64_t vocab) = 0;
+
+  // --- loss ------------------------------------------------------------------------------------
+  // loss[0] = mean_n (lse_n - x[n, t_n]); lse[n] saved for the backward. Targets outside
+  // [0, C) are reported through check_errors().
+  virtual void cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse,
+                             int64_t N, int64_t C) = 0;
+  // gx = gloss[0] / N * (softmax(x) - onehot(t)); gloss is a one-element device buffer.
+  virtual void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
+                                      const float* gloss, float* gx, int64_t N, int64_t C) = 0;
+
+  // --- random ----------------------------------------------------------------------------------
+  // y[i] = x[i] * dropout_scale(seed, offset + i, p)   (its own backward, applied to gy)
+  virtual void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed,
+                       uint64_t offset) = 0;
+
+  // --- optimizers ------------------------------------------------------------------------------
+  virtual void adamw(float* p, const float* g, float* m, float* v, int64_t n,
+                     const math::AdamWStep& step) = 0;
+  virtual void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& step) = 0;
+
+  // Throws ag::Error if a kernel reported bad input since the last call (an index out of
+  // range, say). Kernels cannot throw, so they raise a flag that this reads; it synchronises.
+  virtual void check_errors() = 0;
+};
+
+// The backend of a device. Throws ag::Error when the device is not available.
+Backend& backend(Device device);
+
+}  // namespace ag

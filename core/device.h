@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+namespace ag {
+
+enum class Device { CPU, CUDA };
+enum class DType { F32, I32 };
+
+inline const char* device_name(Device d) {
+  return d == Device::CPU ? "cpu" : "cuda";
+}
+inline const char* dtype_name(DType t) {
+  return t == DType::F32 ? "float32" : "int32";
+}
+inline size_t dtype_size(DType) {
+  return 4;
+}
+
+// Parses "cpu" or "cuda"; throws ag::Error otherwise.
+Device parse_device(const std::string& name);
+
+// True when the CUDA backend was compiled in and a device is present.
+bool cuda_available();
+
+}  // namespace ag

@@ -1,0 +1,74 @@
+// Non-differentiable tensor utilities: optimizer steps, in-place scaling, norms, copies.
+#include "core/ops/op_util.h"
+#include "cpu/kernels.h"
+
+namespace ag {
+
+using detail::be;
+
+namespace {
+
+void check_state(const Tensor& p, const Tensor& other, const char* op, const char* what) {
+  check_float(other, op, what);
+  check_same_device(p, other, op);
+  AG_CHECK(other.shape() == p.shape(), op, ": ", what, " ", to_string(other.shape()),
+           " does not match the parameter ", to_string(p.shape()));
+}
+
+}  // namespace
+
+Tensor sum_squares(const Tensor& x) {
+  check_float(x, "sum_squares", "x");
+  Tensor y = Tensor::empty({}, x.device());
+  be(x).sum_squares(x.data(), x.numel(), y.data());
+  return y;
+}
+
+void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math::AdamWStep& s) {
+  check_float(p, "adamw", "param");
+  check_state(p, grad, "adamw", "grad");
+  check_state(p, m, "adamw", "exp_avg");
+  check_state(p, v, "adamw", "exp_avg_sq");
+  be(p).adamw(p.data(), grad.data(), m.data(), v.data(), p.numel(), s);
+}
+
+void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const math::SgdStep& s) {
+  check_float(p, "sgd", "param");
+  check_state(p, grad, "sgd", "grad");
+  check_state(p, buf, "sgd", "momentum_buffer");
+  be(p).sgd(p.data(), grad.data(), buf.data(), p.numel(), s);
+}
+
+void scale_(Tensor& x, float s) {
+  check_float(x, "scale_", "x");
+  be(x).scale_inplace(x.data(), s, x.numel());
+}
+
+void fill_(Tensor& x, float value) {
+  check_float(x, "fill_", "x");
+  be(x).fill(x.data(), x.numel(), value);
+}
+
+void copy_(Tensor& dst, const Tensor& src) {
+  check_defined(dst, "copy_", "dst");
+  check_defined(src, "copy_", "src");
+  AG_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "copy_: ", src.describe(),
+           " into ", dst.describe());
+  const Tensor moved = src.to(dst.device());
+  const size_t bytes = size_t(dst.numel()) * dtype_size(dst.dtype());
+  if (bytes == 0) return;
+  const void* from = dst.dtype() == DType::F32 ? static_cast<const void*>(moved.data())
+                                               : static_cast<const void*>(moved.idata());
+  void* to =
+      dst.dtype() == DType::F32 ? static_cast<void*>(dst.data()) : static_cast<void*>(dst.idata());
+  be(dst).copy(to, from, bytes);
+}
+
+void set_num_threads(int n) {
+  cpu::set_num_threads(n);
+}
+int num_threads() {
+  return cpu::num_threads();
+}
+
+}  // namespace ag
