@@ -116,6 +116,9 @@ class Backend {
   virtual void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                                       const float* gloss, float* gx, int64_t N, int64_t C) = 0;
 
+  // out[r] = index of the largest element of row r (first one on ties; NaN counts as largest).
+  virtual void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) = 0;
+
   // --- random ----------------------------------------------------------------------------------
   // y[i] = x[i] * dropout_scale(seed, offset + i, p)   (its own backward, applied to gy)
   virtual void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed,

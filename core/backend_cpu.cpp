@@ -115,6 +115,10 @@ class CpuBackend final : public Backend {
     cpu::cross_entropy_backward(logits, t, lse, gloss, gx, N, C);
   }
 
+  void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) override {
+    cpu::argmax_rows(x, out, rows, cols);
+  }
+
   void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed,
                uint64_t offset) override {
     cpu::dropout(x, y, n, p, seed, offset);

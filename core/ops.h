@@ -140,6 +140,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices);
 Tensor dropout(const Tensor& x, float p, Generator& gen, bool training = true);
 
 // --- non-differentiable helpers (core/ops/optim.cpp) -------------------------------------------
+// Index of the largest element along the last dim, as int32 [...] (x's shape without the last
+// dim). Stays on x's device: reading predictions needs no synchronisation until .to_vector().
+Tensor argmax(const Tensor& x);
 // Sum of squares of all elements as a one-element tensor on x's device (no host sync).
 Tensor sum_squares(const Tensor& x);
 // In place: p, m, v updated by one AdamW step (m, v same shape as p).

@@ -64,6 +64,8 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                             const float* gloss, float* gx, int64_t N, int64_t C);
 
+void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols);
+
 // embedding (cpu/embedding.cpp); indices must already be validated by the caller
 void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx, int64_t dim);
 void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx, int64_t dim,

@@ -172,4 +172,17 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, const f
   }
 }
 
+void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    int64_t best = 0;
+    for (int64_t c = 1; c < cols; ++c) {
+      // Like torch.argmax: NaN wins, and the first of equal maxima is kept.
+      if (std::isnan(xr[best])) break;
+      if (xr[c] > xr[best] || std::isnan(xr[c])) best = c;
+    }
+    out[r] = int32_t(best);
+  }
+}
+
 }  // namespace ag::cpu

@@ -24,6 +24,17 @@ Tensor sum_squares(const Tensor& x) {
   return y;
 }
 
+Tensor argmax(const Tensor& x) {
+  check_float(x, "argmax", "x");
+  AG_CHECK(x.ndim() >= 1 && x.shape().back() > 0, "argmax: needs a non-empty last dim, got ",
+           to_string(x.shape()));
+  Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+  Tensor out = Tensor::empty(out_shape, x.device(), DType::I32);
+  const int64_t cols = x.shape().back();
+  be(x).argmax_rows(x.data(), out.idata(), x.numel() / cols, cols);
+  return out;
+}
+
 void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math::AdamWStep& s) {
   check_float(p, "adamw", "param");
   check_state(p, grad, "adamw", "grad");

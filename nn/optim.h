@@ -1,0 +1,71 @@
+// Optimizers and gradient utilities over a module's named parameters.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ops.h"
+
+namespace ag::nn {
+
+using NamedParams = std::vector<std::pair<std::string, Tensor*>>;
+
+// The state an optimizer saves in a checkpoint: named tensors and a step counter.
+struct OptimizerState {
+  int64_t step = 0;
+  std::vector<std::pair<std::string, Tensor>> tensors;  // e.g. "exp_avg/encoder.ffn.w1.weight"
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual void step() = 0;  // parameters without a gradient are skipped (like PyTorch)
+  virtual OptimizerState state() const = 0;
+  virtual void load_state(const OptimizerState& state) = 0;  // throws naming what mismatches
+  void zero_grad();
+  float lr = 0.0f;
+
+ protected:
+  NamedParams params_;
+};
+
+// torch.optim.AdamW semantics: decoupled weight decay, bias correction, eps outside the sqrt.
+class AdamW : public Optimizer {
+ public:
+  AdamW(NamedParams params, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
+        float eps = 1e-8f, float weight_decay = 0.01f);
+  void step() override;
+  OptimizerState state() const override;
+  void load_state(const OptimizerState& state) override;
+  float beta1, beta2, eps, weight_decay;
+
+ private:
+  int64_t t_ = 0;
+  std::vector<Tensor> m_, v_;
+};
+
+// torch.optim.SGD semantics (momentum buffer = gradient on the first step, dampening 0).
+class Sgd : public Optimizer {
+ public:
+  Sgd(NamedParams params, float lr, float momentum = 0.9f, float weight_decay = 0.0f);
+  void step() override;
+  OptimizerState state() const override;
+  void load_state(const OptimizerState& state) override;
+  float momentum, weight_decay;
+
+ private:
+  int64_t t_ = 0;
+  std::vector<Tensor> buf_;
+};
+
+// Global L2 norm of all gradients (synchronises once).
+float global_grad_norm(const NamedParams& params);
+// L2 norm per group, where a parameter's group is its name cut after `depth` dots
+// ("encoder.0.ffn.w1.weight" with depth 3 -> "encoder.0.ffn").
+std::map<std::string, float> grad_norms_by_prefix(const NamedParams& params, int depth);
+// Scales gradients so their global norm is at most max_norm; returns the norm before clipping.
+float clip_grad_norm(const NamedParams& params, float max_norm);
+
+}  // namespace ag::nn
