@@ -1,5 +1,7 @@
 #include "core/backend.h"
 
+#include <chrono>
+
 #include "core/error.h"
 
 namespace ag {
@@ -9,6 +11,19 @@ Backend& cpu_backend();  // core/backend_cpu.cpp
 Backend& cuda_backend();     // core/backend_cuda.cpp; throws when no device is present
 bool cuda_device_present();  // core/backend_cuda.cpp
 #endif
+
+std::shared_ptr<void> Backend::timing_mark() {
+  synchronize();
+  return std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+}
+
+double Backend::timing_elapsed_ms(const std::shared_ptr<void>& start,
+                                  const std::shared_ptr<void>& end) {
+  using TimePoint = std::chrono::steady_clock::time_point;
+  const auto& a = *static_cast<const TimePoint*>(start.get());
+  const auto& b = *static_cast<const TimePoint*>(end.get());
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 Backend& backend(Device device) {
   if (device == Device::CPU) return cpu_backend();

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "core/device.h"
 #include "core/math/binary.h"
@@ -24,6 +26,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual Device device() const = 0;
+  // A human-readable name of the hardware, e.g. "AMD EPYC 9B45 (2 threads)" or "NVIDIA H100".
+  virtual std::string device_name() const { return ag::device_name(device()); }
 
   // --- memory ----------------------------------------------------------------------------------
   virtual void* allocate(size_t bytes) = 0;  // cached; throws ag::Error naming the size on OOM
@@ -128,6 +132,14 @@ class Backend {
   virtual void adamw(float* p, const float* g, float* m, float* v, int64_t n,
                      const math::AdamWStep& step) = 0;
   virtual void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& step) = 0;
+
+  // --- timing (benchmarks) -------------------------------------------------------------------
+  // A mark on the device's timeline, and the milliseconds between two marks. This default
+  // synchronises and reads the host clock, which is exact for the CPU; a GPU backend overrides
+  // both with events so that timing does not stall the device between marks.
+  virtual std::shared_ptr<void> timing_mark();
+  virtual double timing_elapsed_ms(const std::shared_ptr<void>& start,
+                                   const std::shared_ptr<void>& end);
 
   // Throws ag::Error if a kernel reported bad input since the last call (an index out of
   // range, say). Kernels cannot throw, so they raise a flag that this reads; it synchronises.

@@ -1,6 +1,8 @@
 // The CPU backend: forwards each Backend entry point to the kernels in cpu/.
 #include <cstring>
+#include <fstream>
 #include <new>
+#include <string>
 
 #include "core/backend.h"
 #include "core/error.h"
@@ -13,6 +15,17 @@ namespace {
 class CpuBackend final : public Backend {
  public:
   Device device() const override { return Device::CPU; }
+  std::string device_name() const override {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("model name", 0) == 0) {
+        const size_t colon = line.find(':');
+        if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+      }
+    }
+    return "cpu";
+  }
 
   void* allocate(size_t bytes) override {
     try {
@@ -28,7 +41,7 @@ class CpuBackend final : public Backend {
   void copy_to_host(void* dst, const void* src, size_t bytes) override {
     std::memcpy(dst, src, bytes);
   }
-  void copy(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override { cpu::copy_bytes(dst, src, bytes); }
   void synchronize() override {}
   size_t peak_allocated_bytes() const override { return cpu::peak_allocated_bytes(); }
 

@@ -85,9 +85,10 @@ void backward(const Tensor& loss, const Tensor& grad_output, const BackwardOptio
            "backward: the tape that produced this tensor was already freed; backward can run "
            "once per forward pass (run the forward again)");
 
-  Tensor seed =
-      grad_output.defined() ? grad_output.clone() : Tensor::ones(loss.shape(), loss.device());
-  accumulate_grad(loss, std::move(seed));
+  // The seed may alias grad_output: only nodes recorded after the loss's could add into
+  // loss.grad, and the walk starts at the loss, so this buffer is only ever read.
+  loss.impl()->grad = grad_output.defined() ? grad_output.impl_ptr()
+                                            : Tensor::ones(loss.shape(), loss.device()).impl_ptr();
 
   // Reverse walk. Consumers come after producers on the tape, so when node i runs, its
   // output's gradient has received every contribution.

@@ -1,6 +1,8 @@
 // Elementwise kernels: single pass over contiguous memory. Each is a template over a functor from
 // core/math, instantiated once per op through visit_unary/visit_binary, so the loop body is the
 // inlined formula and GCC vectorises it (exp included: see core/math/exp.h).
+#include <algorithm>
+
 #include "core/math/gated.h"
 #include "core/math/random.h"
 #include "cpu/kernels.h"
@@ -37,15 +39,23 @@ inline void row_offsets(const math::BroadcastPlan& p, int64_t r, int64_t& oa, in
 
 // The broadcast loop: rows over all dims but the last, an inner loop over the last dim with
 // the common stride patterns (1 = contiguous, 0 = broadcast) split out so each vectorises.
+// Long rows are cut into chunks so that even a single row (same-shape operands merge into one)
+// is shared among the threads.
 template <class Body>
 void for_each_broadcast_row(const math::BroadcastPlan& p, Body body) {
   const int64_t inner = p.shape[p.ndim - 1];
-  const int64_t rows = inner ? p.numel / inner : 0;
+  if (inner == 0) return;
+  const int64_t rows = p.numel / inner;
+  constexpr int64_t kChunk = 16384;
+  const int64_t chunks = (inner + kChunk - 1) / kChunk;
+  const int64_t sa = p.stride_a[p.ndim - 1], sb = p.stride_b[p.ndim - 1];
 #pragma omp parallel for if (p.numel >= kParallelElements) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t item = 0; item < rows * chunks; ++item) {
+    const int64_t r = item / chunks, start = (item % chunks) * kChunk;
     int64_t oa, ob;
     row_offsets(p, r, oa, ob);
-    body(r * inner, oa, ob, inner, p.stride_a[p.ndim - 1], p.stride_b[p.ndim - 1]);
+    body(r * inner + start, oa + start * sa, ob + start * sb, std::min(kChunk, inner - start), sa,
+         sb);
   }
 }
 

@@ -37,6 +37,7 @@ void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float
 void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t offset);
 
 // layout and reductions (cpu/layout.cpp)
+void copy_bytes(void* dst, const void* src, size_t bytes);  // memcpy, split across threads
 void gather_strided(const math::StridedView& view, const float* x, float* y);
 void reduce_sum(const math::ReducePlan& plan, const float* x, float* y);
 void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch, int64_t rows,

@@ -1,10 +1,22 @@
 // Layout kernels: strided gathers (expand, permute), deterministic reductions, block copies.
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 
 namespace ag::cpu {
+
+void copy_bytes(void* dst, const void* src, size_t bytes) {
+  constexpr size_t kChunk = size_t(1) << 18;  // 256 KiB per task
+  const int64_t chunks = int64_t((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for if (bytes >= 4 * kParallelElements) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t start = size_t(c) * kChunk;
+    std::memcpy(static_cast<char*>(dst) + start, static_cast<const char*>(src) + start,
+                std::min(kChunk, bytes - start));
+  }
+}
 
 void gather_strided(const math::StridedView& v, const float* __restrict x, float* __restrict y) {
   const int last = v.ndim - 1;

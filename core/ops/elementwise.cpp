@@ -20,7 +20,7 @@ Tensor view_as_shape(const Tensor& x, const Shape& shape) {
   return Tensor(std::move(impl));
 }
 
-Tensor reduce_to_shape(const Tensor& g, const Shape& shape) {
+Tensor reduce_to_shape(Tensor g, const Shape& shape) {
   if (g.shape() == shape) return g;
   Shape keep(g.shape().size(), 1);  // `shape` right-aligned against g, padded with 1s
   const size_t lead = g.shape().size() - shape.size();
@@ -58,8 +58,8 @@ Tensor binary_op(const char* name, BinaryOp op, float scalar, const Tensor& a, c
     Tensor gb = need_b ? Tensor::empty(out_shape, b.device()) : Tensor();
     be(a).binary_backward(op, scalar, plan, a.data(), b.data(), gy.data(),
                           need_a ? ga.data() : nullptr, need_b ? gb.data() : nullptr);
-    if (need_a) accumulate_grad(a, detail::reduce_to_shape(ga, a.shape()));
-    if (need_b) accumulate_grad(b, detail::reduce_to_shape(gb, b.shape()));
+    if (need_a) accumulate_grad(a, detail::reduce_to_shape(std::move(ga), a.shape()));
+    if (need_b) accumulate_grad(b, detail::reduce_to_shape(std::move(gb), b.shape()));
   });
   return y;
 }

@@ -19,7 +19,8 @@ inline Tensor empty_like(const Tensor& t) {
 // A new tensor sharing x's storage with another shape (same numel).
 Tensor view_as_shape(const Tensor& x, const Shape& shape);
 
-// Sums g (at a broadcast shape) down to `shape`; returns g itself when the shapes agree.
-Tensor reduce_to_shape(const Tensor& g, const Shape& shape);
+// Sums g (at a broadcast shape) down to `shape`; returns g itself when the shapes agree (pass
+// a temporary with std::move so accumulate_grad can adopt it without a copy).
+Tensor reduce_to_shape(Tensor g, const Shape& shape);
 
 }  // namespace ag::detail

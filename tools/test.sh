@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command: set up, configure, build, run every test with CTest.
+#   tools/test.sh              Release build in build/ (CUDA backend when nvcc is present;
+#                              its tests skip without a GPU), all tests
+#   tools/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/ (CUDA off)
+# Environment: AG_BUILD_DIR (build directory), JOBS (parallel jobs, default: nproc),
+#              AG_DATA_DIR (SST-2 directory for the end-to-end test, default ../shared/data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=release
+[[ ${1:-} == --sanitize ]] && mode=sanitize
+
+tools/setup.sh
+jobs=${JOBS:-$(nproc)}
+if [[ $mode == sanitize ]]; then
+  build=${AG_BUILD_DIR:-build-asan}
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DAG_SANITIZE=ON -DAG_CUDA=OFF
+else
+  build=${AG_BUILD_DIR:-build}
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "$build" -j "$jobs"
+cd "$build"
+ctest --output-on-failure -j "$jobs" --timeout 600
