@@ -12,7 +12,9 @@ class MultiHeadSelfAttention : public Module {
   MultiHeadSelfAttention(int64_t d_model, int64_t n_heads, float dropout, Generator& gen);
 
   // x [B, T, D]; key_padding_mask: float [B, T] with 1 for real tokens and 0 for padding, or
-  // undefined for no mask. Padded keys get -inf scores (so zero attention weight).
+  // undefined for no mask. Padded keys get -inf scores (so zero attention weight). A sequence
+  // whose keys are all padding has every score -inf: its softmax, and so its output rows, are
+  // NaN (as in PyTorch). Inputs whose first token ([CLS]) is real never hit this.
   // `dropout_gen` drives attention-weight dropout when training.
   Tensor forward(const Tensor& x, const Tensor& key_padding_mask, Generator& dropout_gen) const;
 

@@ -7,7 +7,12 @@
 
 namespace ag::nn {
 
-// How a Linear layer's weight is initialised (bias: U(-1/sqrt(in), 1/sqrt(in)) or zeros).
+// How a Linear layer's weight is initialised. The bias is U(-1/sqrt(in), 1/sqrt(in)) with
+// PyTorchDefault and zeros with the other two. Who uses which:
+//   attention q/k/v projection: XavierUniform, zero bias (torch.nn.MultiheadAttention);
+//   attention output projection: PyTorchDefault weight, bias then zeroed (the same);
+//   FFN projections (w1, w2, w_gate, w_up, w_down) and the classifier head: PyTorchDefault.
+// Weights draw in row-major [in, out] order from the generator, then the bias.
 enum class Init {
   PyTorchDefault,  // nn.Linear's default: U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform, a=sqrt 5)
   XavierUniform,   // U(-sqrt(6/(in+out)), +): keeps variance through linear/tanh-like maps
