@@ -32,7 +32,8 @@ void set_grad(Tensor& p, const std::vector<float>& g) {
 void expect_near_all(const std::vector<float>& got, const std::vector<double>& want, double tol,
                      const char* what) {
   ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << what << "[" << i << "]";
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], tol) << what << "[" << i << "]";
 }
 
 // |got - want| <= rel |want| for every element.
@@ -110,10 +111,9 @@ TEST(AdamW, DISABLED_ExpAvgSqMatchesPyTorchWithBeta2_0999) {
 // Numbers from torch 1.13: torch.optim.AdamW([p], lr=0.05, betas=(0.8, 0.99), eps=1e-6,
 // weight_decay=0.1) on p = [1, -2, 0.5] with the gradients kGrads, printed with %.9g.
 TEST(AdamW, MatchesTorchThreeSteps) {
-  const std::vector<std::vector<double>> torch_params = {
-      {0.94500047, -1.9400003, 0.447500169},
-      {0.970696688, -1.95505762, 0.407715917},
-      {0.966284335, -1.96322215, 0.425036043}};
+  const std::vector<std::vector<double>> torch_params = {{0.94500047, -1.9400003, 0.447500169},
+                                                         {0.970696688, -1.95505762, 0.407715917},
+                                                         {0.966284335, -1.96322215, 0.425036043}};
   const std::vector<double> torch_exp_avg = {-0.00120000169, 0.0544000044, -0.0736000016};
   const std::vector<double> torch_exp_avg_sq = {0.00230701012, 0.00286703999, 0.00450684037};
   Tensor p = make_param();
@@ -231,8 +231,8 @@ TEST(Optimizer, LoadStateRejectsMismatchesNamingThem) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  OptimizerState bad_shape{1, {{"exp_avg/enc.w", Tensor::zeros({2})},
-                               {"exp_avg_sq/enc.w", Tensor::zeros({3})}}};
+  OptimizerState bad_shape{
+      1, {{"exp_avg/enc.w", Tensor::zeros({2})}, {"exp_avg_sq/enc.w", Tensor::zeros({3})}}};
   expect_error(bad_shape, "exp_avg/enc.w");
   OptimizerState unknown{1, {{"exp_avg/other", Tensor::zeros({3})}}};
   expect_error(unknown, "exp_avg/other");
@@ -275,7 +275,7 @@ struct ThreeParams {
 TEST(GradNorm, GlobalNormIsTheL2NormOfAllGradients) {
   ThreeParams p;
   EXPECT_NEAR(ag::nn::global_grad_norm(p.named()), 13.0f, 1e-5);  // sqrt(9 + 16 + 144)
-  p.w2.zero_grad();                                                 // missing grads are skipped
+  p.w2.zero_grad();                                               // missing grads are skipped
   EXPECT_NEAR(ag::nn::global_grad_norm(p.named()), 5.0f, 1e-6);
 }
 
