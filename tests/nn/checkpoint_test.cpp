@@ -1,0 +1,267 @@
+// Checkpoints: bit-exact round trips, atomic replacement, and clear errors for damaged files.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "nn/checkpoint.h"
+#include "nn/optim.h"
+#include "nn/transformer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ag::Generator;
+using ag::Tensor;
+using namespace ag::nn;
+
+// A fresh directory per test, removed afterwards.
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           ("tapegrad_ckpt_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Every file in the directory (to spot leftover temporaries).
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  fs::path dir_;
+};
+
+ClassifierConfig tiny_config() {
+  ClassifierConfig c;
+  c.vocab_size = 17;
+  c.max_len = 5;
+  c.d_model = 8;
+  c.n_heads = 2;
+  c.ffn_hidden = 16;
+  c.ffn_kind = FfnKind::SwiGLU;
+  return c;
+}
+
+void train_steps(TransformerClassifier& model, Optimizer& opt, Generator& drop, int steps) {
+  const Tensor ids = Tensor::from_indices({1, 2, 3, 4, 5, 6, 7, 8, 0, 0}, {2, 5});
+  const Tensor mask = Tensor::from_vector({1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, {2, 5});
+  const Tensor labels = Tensor::from_indices({0, 1}, {2});
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    ag::backward(ag::cross_entropy(model.forward(ids, mask, drop), labels));
+    opt.step();
+  }
+}
+
+// Bitwise equality of two tensors (dtype, shape and every byte).
+void expect_identical(const Tensor& a, const Tensor& b, const std::string& what) {
+  ASSERT_EQ(a.dtype(), b.dtype()) << what;
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  if (a.dtype() == ag::DType::I32) {
+    EXPECT_EQ(a.to_int_vector(), b.to_int_vector()) << what;
+    return;
+  }
+  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
+  EXPECT_EQ(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)), 0) << what;
+}
+
+Checkpoint model_checkpoint(TransformerClassifier& model, const Optimizer& opt) {
+  Checkpoint ck;
+  ck.metadata_json = R"({"step": 3, "note": "ü ✓", "generators": [1, 2]})";
+  for (const auto& [name, p] : model.named_parameters()) ck.tensors.emplace_back(name, *p);
+  for (const auto& [name, t] : opt.state().tensors) ck.tensors.emplace_back(name, t);
+  return ck;
+}
+
+std::string read_bytes(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+// Runs f, which must throw ag::Error whose message contains every needle.
+template <class F>
+void expect_error(F&& f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning " << needles[0];
+  } catch (const ag::Error& e) {
+    for (const std::string& n : needles)
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+          << "'" << n << "' not in: " << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, RoundTripIsBitExactAndTrainingContinuesIdentically) {
+  Generator init(1), drop(2);
+  TransformerClassifier model(tiny_config(), init);
+  AdamW opt(model.named_parameters(), 1e-2f);
+  train_steps(model, opt, drop, 3);
+
+  Checkpoint ck = model_checkpoint(model, opt);
+  ck.tensors.emplace_back("ids", Tensor::from_indices({-5, 0, 2147483647}, {3}));
+  ck.tensors.emplace_back("empty", Tensor::zeros({0, 3}));
+  ck.tensors.emplace_back("scalar", Tensor::scalar(-0.0f));
+  save_checkpoint(path("a.ckpt"), ck);
+  EXPECT_EQ(files(), std::vector<std::string>{"a.ckpt"});  // no temporary left behind
+
+  const Checkpoint back = load_checkpoint(path("a.ckpt"));
+  EXPECT_EQ(back.metadata_json, ck.metadata_json);
+  ASSERT_EQ(back.tensors.size(), ck.tensors.size());
+  for (size_t i = 0; i < ck.tensors.size(); ++i) {
+    EXPECT_EQ(back.tensors[i].first, ck.tensors[i].first);
+    EXPECT_EQ(back.tensors[i].second.device(), ag::Device::CPU);
+    expect_identical(back.tensors[i].second, ck.tensors[i].second, ck.tensors[i].first);
+  }
+
+  // Restore into a differently initialised model and optimizer; both runs then agree exactly.
+  Generator other_init(99), drop2(2);
+  drop2.set_state(drop.seed(), drop.offset());
+  TransformerClassifier restored(tiny_config(), other_init);
+  restore_parameters(back.tensors, restored.named_parameters());
+  AdamW opt2(restored.named_parameters(), 1e-2f);
+  OptimizerState st;
+  st.step = 3;
+  for (const auto& [name, t] : back.tensors)
+    if (name.rfind("exp_avg", 0) == 0) st.tensors.emplace_back(name, t);
+  opt2.load_state(st);
+  train_steps(model, opt, drop, 2);
+  train_steps(restored, opt2, drop2, 2);
+  auto a = model.named_parameters(), b = restored.named_parameters();
+  for (size_t i = 0; i < a.size(); ++i) expect_identical(*a[i].second, *b[i].second, a[i].first);
+}
+
+TEST_F(CheckpointTest, SavingAgainReplacesTheFileWhole) {
+  Checkpoint one{"{\"v\": 1}", {{"w", Tensor::full({1000}, 1.0f)}}};
+  Checkpoint two{"{\"v\": 2}", {{"w", Tensor::full({3}, 2.0f)}}};
+  save_checkpoint(path("c.ckpt"), one);
+  save_checkpoint(path("c.ckpt"), two);  // smaller: nothing of the old file may remain
+  EXPECT_EQ(files(), std::vector<std::string>{"c.ckpt"});
+  const Checkpoint back = load_checkpoint(path("c.ckpt"));
+  EXPECT_EQ(back.metadata_json, "{\"v\": 2}");
+  EXPECT_EQ(back.tensors.at(0).second.to_vector(), std::vector<float>(3, 2.0f));
+}
+
+TEST_F(CheckpointTest, AFailedWriteKeepsThePreviousCheckpointAndNoTemporary) {
+  const Checkpoint good{"{\"good\": true}", {{"w", Tensor::full({4}, 3.0f)}}};
+  save_checkpoint(path("d.ckpt"), good);
+  const std::string before = read_bytes(path("d.ckpt"));
+  // Limit file sizes to 4 KiB so the write of a 400 KB checkpoint fails half-way (EFBIG).
+  const Checkpoint big{"{}", {{"w", Tensor::full({100000}, 1.0f)}}};
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);  // get EFBIG instead of being killed
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    save_checkpoint(path("d.ckpt"), big);
+  } catch (const ag::Error& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  ASSERT_FALSE(message.empty()) << "the oversized write did not fail";
+  EXPECT_NE(message.find(path("d.ckpt")), std::string::npos) << message;
+  EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
+  EXPECT_EQ(files(), std::vector<std::string>{"d.ckpt"});  // the temporary was removed
+  EXPECT_EQ(read_bytes(path("d.ckpt")), before);           // the old checkpoint is intact
+}
+
+TEST_F(CheckpointTest, UnwritableDestinationsAreReported) {
+  const Checkpoint ck{"{}", {{"w", Tensor::zeros({2})}}};
+  expect_error([&] { save_checkpoint(path("missing/dir/x.ckpt"), ck); },
+               {path("missing/dir/x.ckpt"), std::strerror(ENOENT)});
+  fs::create_directory(path("a_directory"));  // rename onto a directory fails: EISDIR
+  expect_error([&] { save_checkpoint(path("a_directory"), ck); },
+               {path("a_directory"), std::strerror(EISDIR)});
+  EXPECT_EQ(files(), std::vector<std::string>{"a_directory"});
+  EXPECT_TRUE(fs::is_empty(path("a_directory")));
+  const Checkpoint undefined{"{}", {{"w", Tensor()}}};
+  expect_error([&] { save_checkpoint(path("u.ckpt"), undefined); }, {"'w'", "undefined"});
+  EXPECT_EQ(files(), std::vector<std::string>{"a_directory"});
+}
+
+TEST_F(CheckpointTest, DamagedFilesAreReportedWithTheFileAndTheProblem) {
+  const Checkpoint ck{
+      "{\"k\": 1}",
+      {{"alpha", Tensor::full({2, 3}, 0.5f)}, {"beta", Tensor::from_indices({1, 2}, {2})}}};
+  save_checkpoint(path("ok.ckpt"), ck);
+  const std::string bytes = read_bytes(path("ok.ckpt"));
+  const std::string p = path("bad.ckpt");
+
+  std::string bad = bytes;
+  bad[0] = 'X';
+  write_bytes(p, bad);
+  expect_error([&] { load_checkpoint(p); }, {p, "magic"});
+
+  bad = bytes;
+  bad[8] = 2;  // version u32 little-endian right after the magic
+  write_bytes(p, bad);
+  expect_error([&] { load_checkpoint(p); }, {p, "version 2"});
+
+  bad = bytes;
+  bad[bad.size() - 3] = 'Z';  // inside the end marker
+  write_bytes(p, bad);
+  expect_error([&] { load_checkpoint(p); }, {p, "end marker"});
+
+  write_bytes(p, bytes + "extra");
+  expect_error([&] { load_checkpoint(p); }, {p, "after the end marker"});
+
+  bad = bytes;
+  const uint64_t huge = uint64_t(1) << 60;  // metadata length at offset 12
+  std::memcpy(bad.data() + 12, &huge, sizeof huge);
+  write_bytes(p, bad);
+  expect_error([&] { load_checkpoint(p); }, {p, "metadata length"});
+
+  // Every truncation, from an empty file to one byte short, is caught and named.
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    write_bytes(p, bytes.substr(0, len));
+    SCOPED_TRACE("truncated to " + std::to_string(len) + " bytes");
+    expect_error([&] { load_checkpoint(p); }, {p, "truncated"});
+  }
+  expect_error([&] { load_checkpoint(path("nope.ckpt")); },
+               {path("nope.ckpt"), std::strerror(ENOENT)});
+}
+
+TEST_F(CheckpointTest, RestoreNamesMissingParametersAndShapeMismatches) {
+  Generator init(1);
+  TransformerClassifier model(tiny_config(), init);
+  auto named = model.named_parameters();
+  std::vector<std::pair<std::string, Tensor>> saved;
+  for (const auto& [name, p] : named) saved.emplace_back(name, p->clone());
+  saved.emplace_back("exp_avg/head.weight", Tensor::zeros({8, 2}));  // extra tensors are fine
+  restore_parameters(saved, named);
+
+  auto missing = saved;
+  missing.erase(missing.begin() + 3);
+  expect_error([&] { restore_parameters(missing, named); },
+               {"'" + named[3].first + "'", "missing"});
+
+  auto wrong = saved;
+  wrong[0].second = Tensor::zeros({17, 9});
+  const float before = named[0].second->to_vector()[0];
+  expect_error([&] { restore_parameters(wrong, named); },
+               {"'token_embedding.weight'", "[17, 8]", "[17, 9]"});
+  EXPECT_EQ(named[0].second->to_vector()[0], before);  // nothing was copied
+}
+
+}  // namespace
