@@ -75,6 +75,7 @@ void expect_identical(const Tensor& a, const Tensor& b, const std::string& what)
     return;
   }
   const std::vector<float> va = a.to_vector(), vb = b.to_vector();
+  if (va.empty()) return;  // memcmp wants non-null pointers even for 0 bytes
   EXPECT_EQ(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)), 0) << what;
 }
 
