@@ -22,6 +22,7 @@ struct FfnProbe {
   Tensor pre_activation;  // non-gated: W1 x + b1; gated: the gate W_gate x
   Tensor up;              // gated only: W_up x
   Tensor activation;      // act(pre) (non-gated) or act(gate) * up (gated): what W2/W_down reads
+                          // (taken before the FFN's dropout, so equal to it in eval mode)
   Tensor output;          // the block's output
 };
 

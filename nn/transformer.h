@@ -47,6 +47,11 @@ struct ClassifierConfig {
   float embedding_std = 1.0f;  // token embedding init (PyTorch's nn.Embedding default)
 };
 
+// Parameter names: token_embedding.weight, positions.table (learned positions only),
+// encoder.<i>.attn.{qkv,out}.{weight,bias}, encoder.<i>.ffn.{w1,w2}.{weight,bias} or
+// encoder.<i>.ffn.{w_gate,w_up,w_down}.weight, encoder.<i>.norm{1,2}.{weight,bias},
+// final_norm.{weight,bias} (pre-LN only), head.{weight,bias}. config.ffn_hidden goes to every
+// FeedForward as is: pass matched_gated_hidden(h) yourself for a parameter-matched gated FFN.
 class TransformerClassifier : public Module {
  public:
   TransformerClassifier(const ClassifierConfig& config, Generator& init_gen);
