@@ -86,8 +86,8 @@ void Optimizer::zero_grad() {
 
 // --- AdamW ---------------------------------------------------------------------------------
 
-AdamW::AdamW(NamedParams params, float lr_, float beta1_, float beta2_, float eps_,
-             float weight_decay_)
+AdamW::AdamW(NamedParams params, double lr_, double beta1_, double beta2_, double eps_,
+             double weight_decay_)
     : beta1(beta1_), beta2(beta2_), eps(eps_), weight_decay(weight_decay_) {
   check_params(params, "AdamW");
   AG_CHECK(lr_ >= 0.0f, "AdamW: lr must be >= 0, got ", lr_);
@@ -103,16 +103,7 @@ AdamW::AdamW(NamedParams params, float lr_, float beta1_, float beta2_, float ep
 
 void AdamW::step() {
   ++t_;
-  // PyTorch computes the corrections in double (Python floats) and uses them in float.
-  const double t = double(t_);
-  math::AdamWStep s{};
-  s.lr = lr;
-  s.beta1 = beta1;
-  s.beta2 = beta2;
-  s.eps = eps;
-  s.weight_decay = weight_decay;
-  s.bias_correction1 = float(1.0 - std::pow(double(beta1), t));
-  s.bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(double(beta2), t)));
+  const math::AdamWStep s = math::make_adamw_step(lr, beta1, beta2, eps, weight_decay, t_);
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = *params_[i].second;
     const Tensor g = p.grad();
@@ -143,7 +134,7 @@ void AdamW::load_state(const OptimizerState& state) {
 
 // --- SGD -----------------------------------------------------------------------------------
 
-Sgd::Sgd(NamedParams params, float lr_, float momentum_, float weight_decay_)
+Sgd::Sgd(NamedParams params, double lr_, double momentum_, double weight_decay_)
     : momentum(momentum_), weight_decay(weight_decay_) {
   check_params(params, "Sgd");
   AG_CHECK(lr_ >= 0.0f && momentum >= 0.0f && weight_decay >= 0.0f,
@@ -164,7 +155,7 @@ void Sgd::step() {
     // buffer even without momentum (it then never touches it).
     const bool first = !buf_[i].defined();
     if (first) buf_[i] = zeros_like(p);
-    const math::SgdStep s{lr, momentum, weight_decay, first};
+    const math::SgdStep s{float(lr), float(momentum), float(weight_decay), first};
     sgd_step(p, g, buf_[i], s);
   }
 }

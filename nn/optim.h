@@ -25,7 +25,7 @@ class Optimizer {
   virtual OptimizerState state() const = 0;
   virtual void load_state(const OptimizerState& state) = 0;  // throws naming what mismatches
   void zero_grad();
-  float lr = 0.0f;
+  double lr = 0.0;  // double, like PyTorch's hyper-parameters (see make_adamw_step)
 
  protected:
   NamedParams params_;
@@ -34,12 +34,12 @@ class Optimizer {
 // torch.optim.AdamW semantics: decoupled weight decay, bias correction, eps outside the sqrt.
 class AdamW : public Optimizer {
  public:
-  AdamW(NamedParams params, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-        float eps = 1e-8f, float weight_decay = 0.01f);
+  AdamW(NamedParams params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weight_decay = 0.01);
   void step() override;
   OptimizerState state() const override;
   void load_state(const OptimizerState& state) override;
-  float beta1, beta2, eps, weight_decay;
+  double beta1, beta2, eps, weight_decay;
 
  private:
   int64_t t_ = 0;
@@ -49,11 +49,11 @@ class AdamW : public Optimizer {
 // torch.optim.SGD semantics (momentum buffer = gradient on the first step, dampening 0).
 class Sgd : public Optimizer {
  public:
-  Sgd(NamedParams params, float lr, float momentum = 0.9f, float weight_decay = 0.0f);
+  Sgd(NamedParams params, double lr, double momentum = 0.9, double weight_decay = 0.0);
   void step() override;
   OptimizerState state() const override;
   void load_state(const OptimizerState& state) override;
-  float momentum, weight_decay;
+  double momentum, weight_decay;
 
  private:
   int64_t t_ = 0;

@@ -22,7 +22,7 @@ struct Batch {
 // A batch shaped like SST-2 at max_len 32: token ids from the vocabulary, sentence lengths
 // between 6 and 32 with padding after them, balanced labels.
 Batch make_batch(ag::Generator& gen, int64_t batch, int64_t len, int64_t vocab, Device device) {
-  std::vector<int32_t> ids(size_t(batch * len), 0), labels(size_t(batch));
+  std::vector<int32_t> ids(static_cast<size_t>(batch * len), 0), labels(static_cast<size_t>(batch));
   std::vector<float> mask(size_t(batch * len), 0.0f);
   for (int64_t i = 0; i < batch; ++i) {
     const int64_t n = 6 + int64_t(gen.uniform() * float(len - 6));
@@ -32,7 +32,8 @@ Batch make_batch(ag::Generator& gen, int64_t batch, int64_t len, int64_t vocab, 
     }
     labels[size_t(i)] = int32_t(i % 2);
   }
-  return {Tensor::from_indices(ids, {batch, len}, device), Tensor::from_vector(mask, {batch, len}, device),
+  return {Tensor::from_indices(ids, {batch, len}, device),
+          Tensor::from_vector(mask, {batch, len}, device),
           Tensor::from_indices(labels, {batch}, device)};
 }
 
@@ -64,8 +65,9 @@ double median_step_ms(bool fused, ag::nn::FfnKind kind, Device device, int steps
 
 nlohmann::json bench_train_step(Device device, const std::string& device_name) {
   nlohmann::json out = nlohmann::json::array();
-  std::printf("\nOne SST-2 training step (batch 16, 32 tokens, d 64, ffn 128, AdamW), median of "
-              "200 steps\n");
+  std::printf(
+      "\nOne SST-2 training step (batch 16, 32 tokens, d 64, ffn 128, AdamW), median of "
+      "200 steps\n");
   std::printf("%-8s %-8s %10s %10s\n", "ffn", "path", "step ms", "steps/s");
   const struct {
     ag::nn::FfnKind kind;

@@ -57,7 +57,7 @@ struct AdamWRun {
 AdamWRun run_adamw_two_steps() {
   const double lr = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.01;
   Tensor p = make_param();
-  AdamW opt({{"p", &p}}, float(lr), float(b1), float(b2), float(eps), float(wd));
+  AdamW opt({{"p", &p}}, lr, b1, b2, eps, wd);
   AdamWRun run;
   run.ref_p.assign(kStart.begin(), kStart.end());
   run.ref_m.assign(3, 0.0);
@@ -98,12 +98,9 @@ TEST(AdamW, MatchesHandComputedTwoSteps) {
   expect_near_all(run.m, run.ref_m, 1e-7, "exp_avg");
 }
 
-// KNOWN CORE BUG (reported, not ours to fix): core/math/optim.h's adamw_update computes
-// (1 - beta2) in float from a float beta2. 1 - 0.999f = 0.00099998713, 1.3e-5 off 0.001
-// (PyTorch forms 1 - beta2 in double), so exp_avg_sq is 1.3e-5 too small relative to PyTorch's
-// (params move 6.5e-6 relative of an update differently; the param check above still holds).
-// Enable once AdamWStep carries 1 - beta1 and 1 - beta2 computed in double on the host.
-TEST(AdamW, DISABLED_ExpAvgSqMatchesPyTorchWithBeta2_0999) {
+// exp_avg_sq with beta2 = 0.999: 1 - beta2 must be formed in double, as PyTorch does (in
+// float, 1 - 0.999f = 0.00099998713 leaves v 1.3e-5 too small).
+TEST(AdamW, ExpAvgSqMatchesPyTorchWithBeta2_0999) {
   const AdamWRun run = run_adamw_two_steps();
   expect_rel_all(run.v, run.ref_v, 2e-6, "exp_avg_sq");
 }
@@ -117,7 +114,7 @@ TEST(AdamW, MatchesTorchThreeSteps) {
   const std::vector<double> torch_exp_avg = {-0.00120000169, 0.0544000044, -0.0736000016};
   const std::vector<double> torch_exp_avg_sq = {0.00230701012, 0.00286703999, 0.00450684037};
   Tensor p = make_param();
-  AdamW opt({{"p", &p}}, 0.05f, 0.8f, 0.99f, 1e-6f, 0.1f);
+  AdamW opt({{"p", &p}}, 0.05, 0.8, 0.99, 1e-6, 0.1);
   for (size_t s = 0; s < 3; ++s) {
     set_grad(p, kGrads[s]);
     opt.step();
@@ -126,8 +123,7 @@ TEST(AdamW, MatchesTorchThreeSteps) {
   const OptimizerState st = opt.state();
   EXPECT_EQ(st.step, 3);
   expect_near_all(st.tensors[0].second.to_vector(), torch_exp_avg, 1e-8, "exp_avg");
-  // Relative: v is ~1e-3, so an absolute 1e-6 would check nothing. (With beta2 = 0.99 the core
-  // bug above costs only 9.5e-7 relative, inside this tolerance.)
+  // Relative: v is ~1e-3, so an absolute 1e-6 would check nothing.
   expect_rel_all(st.tensors[1].second.to_vector(), torch_exp_avg_sq, 2e-6, "exp_avg_sq");
 }
 
@@ -135,7 +131,7 @@ TEST(AdamW, MatchesTorchThreeSteps) {
 TEST(Sgd, MatchesHandComputedMomentum) {
   const double lr = 0.1, mom = 0.9, wd = 0.01;
   Tensor p = make_param();
-  Sgd opt({{"p", &p}}, float(lr), float(mom), float(wd));
+  Sgd opt({{"p", &p}}, lr, mom, wd);
   std::vector<double> ref(kStart.begin(), kStart.end()), buf(3, 0.0);
   for (size_t s = 0; s < 3; ++s) {
     for (size_t i = 0; i < 3; ++i) {
