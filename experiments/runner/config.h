@@ -1,0 +1,101 @@
+// The runner's configuration: every setting of one `sst2` invocation, how it is read from the
+// command line and from a JSON file, and how the pieces are resolved:
+//   built-in defaults (the seed experiment's setup) < --preset < --config FILE < command-line
+//   flags.
+// Keys are snake_case (`ffn_dim`); flags are the same words in kebab-case (`--ffn-dim`).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sst2 {
+
+using Json = nlohmann::ordered_json;
+
+// A mistake in how the program was called (bad flag, bad value, data not found): the process
+// prints one line and exits with code 2. Everything else that fails exits with 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunConfig {
+  // what to run
+  std::vector<std::string> ffn = {"relu", "swish", "swiglu"};
+  std::vector<int64_t> seeds = {0};
+  int64_t epochs = 10;
+  std::string preset = "default";  // "default" or "original"
+
+  // data
+  std::string data_dir;  // empty: search the default places (experiments/data/locate.h)
+  std::string vocab;     // empty: likewise
+  std::vector<std::string> eval_files;
+  int64_t limit = -1;      // first N training examples (-1: all)
+  int64_t dev_limit = -1;  // first N dev examples (-1: all 872)
+  int64_t max_len = 32;    // tokens per example, [CLS] and [SEP] included; padded to this
+
+  // model
+  int64_t d_model = 64;
+  int64_t heads = 4;  // head dim = d_model / heads = 16
+  int64_t layers = 1;
+  int64_t ffn_dim = 128;             // hidden width of every variant ...
+  bool swiglu_match_params = false;  // ... unless gated ones get matched_gated_hidden(ffn_dim)
+  bool unfused = false;              // gated variants through act-then-mul instead of one op
+  double dropout = 0.1;
+  std::string norm = "pre";           // pre | post
+  std::string pooling = "mean";       // mean | cls
+  std::string positions = "learned";  // learned | sinusoidal
+  bool padding_mask = true;
+
+  // optimisation
+  int64_t batch = 16;
+  std::string optimizer = "adamw";  // adamw | sgd
+  double lr = 1e-4;
+  double weight_decay = 0.01;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // AdamW
+  double momentum = 0.9;                          // SGD
+  double clip_grad_norm = 0.0;                    // 0: off
+
+  // running
+  std::string device = "cpu";
+  int64_t threads = 0;  // 0: OpenMP's default (every hardware thread)
+  std::string out = "runs";
+  bool resume = false;
+  bool quiet = false;
+  int64_t log_every = 50;    // steps between logged losses / gradient norms
+  int64_t eval_batch = 256;  // rows per evaluation batch (does not change any result's meaning)
+  std::string config_file;   // the --config file that was read (informational)
+  int64_t debug_nan_at_step = 0;  // testing: poison the loss at this global step (0: never)
+};
+
+// What the command line asked for.
+struct CommandLine {
+  RunConfig config;
+  bool help = false;
+};
+
+// Parses argv (argv[0] is skipped) and resolves it against --config and --preset. Throws
+// UsageError naming the flag, key or value at fault.
+CommandLine parse_command_line(int argc, const char* const* argv);
+CommandLine parse_command_line(const std::vector<std::string>& args);  // without argv[0]
+
+// Resolves a configuration from explicit key/value sets (both JSON objects of snake_case keys):
+// defaults, then the preset named by `cli` or `file` (cli wins), then `file`, then `cli`.
+RunConfig resolve_config(const Json& file, const Json& cli);
+
+// Every key as the metrics files record it.
+Json config_to_json(const RunConfig& config);
+
+// Checks values and their combinations (d_model divisible by heads, known names ...).
+void validate(const RunConfig& config);
+
+// Comma-separated lists: "relu, swish" -> {"relu", "swish"}; empty items are errors naming `what`.
+std::vector<std::string> split_list(const std::string& text, const std::string& what);
+
+std::string help_text();
+
+}  // namespace sst2

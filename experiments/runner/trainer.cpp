@@ -1,0 +1,654 @@
+#include "experiments/runner/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "core/backend.h"
+#include "core/ops.h"
+#include "experiments/runner/metrics.h"
+#include "experiments/runner/system_info.h"
+#include "nn/checkpoint.h"
+#include "nn/optim.h"
+#include "nn/transformer.h"
+
+namespace sst2 {
+
+namespace fs = std::filesystem;
+using ag::Device;
+using ag::Tensor;
+
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+std::string run_name(const std::string& ffn, int64_t seed) {
+  return ffn + "_seed" + std::to_string(seed);
+}
+
+std::string metrics_path(const std::string& out_dir, const std::string& ffn, int64_t seed) {
+  return (fs::path(out_dir) / (run_name(ffn, seed) + ".json")).string();
+}
+
+std::string checkpoint_path(const std::string& out_dir, const std::string& ffn, int64_t seed) {
+  return (fs::path(out_dir) / "checkpoints" / (run_name(ffn, seed) + ".ckpt")).string();
+}
+
+uint64_t dropout_seed(int64_t seed) {
+  // A stream unrelated to the init stream Generator(seed) (different seed value, mixed bits).
+  return mix64(uint64_t(seed) ^ 0x44524F504F5554ull);  // "DROPOUT"
+}
+
+namespace {
+
+constexpr const char* kCheckpointKind = "sst2-runner-checkpoint";
+constexpr int kCheckpointFormat = 1;
+
+// Settings that may change between an interrupted invocation and its --resume without changing
+// what is computed (where things are, how much is shown, how many epochs in total).
+const std::set<std::string>& resume_may_differ() {
+  static const std::set<std::string> keys = {
+      "ffn",     "seeds", "epochs", "data_dir", "vocab",     "eval_file",  "device",
+      "threads", "out",   "resume", "quiet",    "log_every", "eval_batch", "config"};
+  return keys;
+}
+
+ag::nn::ClassifierConfig classifier_config(const RunConfig& c, ag::nn::FfnKind kind,
+                                           int64_t vocab_size, int64_t hidden) {
+  ag::nn::ClassifierConfig m;
+  m.vocab_size = vocab_size;
+  m.max_len = c.max_len;
+  m.d_model = c.d_model;
+  m.n_heads = c.heads;
+  m.n_layers = c.layers;
+  m.ffn_hidden = hidden;
+  m.ffn_kind = kind;
+  m.fused_ffn = !c.unfused;
+  m.norm_first = c.norm == "pre";
+  m.dropout = float(c.dropout);
+  m.pooling = c.pooling == "cls" ? ag::nn::Pooling::Cls : ag::nn::Pooling::Mean;
+  m.positions = c.positions == "sinusoidal" ? ag::nn::PositionKind::Sinusoidal
+                                            : ag::nn::PositionKind::Learned;
+  m.num_classes = 2;
+  return m;
+}
+
+// A gradient-norm group: "encoder.<i>.<block>" inside the encoder, else the top-level module
+// ("token_embedding", "positions", "final_norm", "head").
+bool in_encoder(const std::string& name) {
+  return name.rfind("encoder.", 0) == 0;
+}
+
+struct EvalResult {
+  double loss = 0.0;
+  double acc = 0.0;
+  std::vector<int32_t> predictions;
+};
+
+// The steps of an epoch whose loss and predictions are still on the device. They are read
+// together (one synchronisation) at a log step, a progress refresh, or the end of the epoch.
+struct PendingSteps {
+  std::vector<Tensor> losses;       // one-element, detached
+  std::vector<Tensor> predictions;  // int32 [rows]
+  std::vector<int64_t> first_row;   // index into the epoch's order of the batch's first row
+  std::vector<int64_t> global_step;
+  void clear() {
+    losses.clear();
+    predictions.clear();
+    first_row.clear();
+    global_step.clear();
+  }
+};
+
+struct EpochTotals {
+  double loss_sum = 0.0;  // sum of batch mean losses read so far
+  int64_t steps_read = 0;
+  int64_t correct = 0, seen = 0;
+  int64_t tokens = 0;
+};
+
+struct Divergence {
+  bool happened = false;
+  int64_t step = 0, epoch = 0;
+  std::string message;
+};
+
+class Trainer {
+ public:
+  Trainer(const RunConfig& config, const ExperimentData& data, const std::string& ffn, int64_t seed,
+          Progress& progress)
+      : config_(config),
+        data_(data),
+        ffn_(ffn),
+        seed_(seed),
+        progress_(progress),
+        device_(ag::parse_device(config.device)),
+        kind_(ag::nn::parse_ffn_kind(ffn)),
+        dropout_gen_(dropout_seed(seed)),
+        metrics_path_(metrics_path(config.out, ffn, seed)),
+        checkpoint_path_(checkpoint_path(config.out, ffn, seed)) {}
+
+  RunResult run();
+
+ private:
+  void build_model();
+  void init_metrics();
+  // --resume: returns true when the run is already done (result_ filled).
+  bool try_resume();
+  void check_resumable(const Json& saved_config, const std::string& what) const;
+  void train_epoch(int64_t epoch, Divergence& divergence, bool& interrupted, double& epoch_s,
+                   EpochTotals& totals);
+  bool read_pending(PendingSteps& pending, const std::vector<int64_t>& order, int64_t epoch,
+                    EpochTotals& totals, Divergence& divergence);
+  void log_gradients(int64_t step, int64_t epoch, float loss);
+  EvalResult evaluate(const TokenizedSet& set, FfnStats* stats);
+  void finish_epoch(int64_t epoch, const EpochTotals& totals, double epoch_s);
+  void save_checkpoint(int64_t epoch);
+  void refresh_environment();
+  void write_metrics();
+  std::string label() const { return "[" + ffn_ + " seed " + std::to_string(seed_) + "]"; }
+
+  const RunConfig& config_;
+  const ExperimentData& data_;
+  std::string ffn_;
+  int64_t seed_;
+  Progress& progress_;
+  Device device_;
+  ag::nn::FfnKind kind_;
+  int64_t hidden_ = 0;
+
+  std::unique_ptr<ag::nn::TransformerClassifier> model_;
+  std::unique_ptr<ag::nn::Optimizer> optimizer_;
+  ag::nn::NamedParams params_, encoder_params_, other_params_;
+  ag::Generator dropout_gen_;
+  ag::Generator eval_gen_{0};  // never drawn from (eval mode has no dropout)
+
+  int64_t start_epoch_ = 1;
+  int64_t global_step_ = 0;
+  double train_s_ = 0.0, eval_s_ = 0.0;  // including earlier invocations (resume)
+  double best_dev_acc_ = -1.0;
+  double run_start_ = 0.0, resumed_total_s_ = 0.0;
+  Json metrics_;
+  std::string metrics_path_, checkpoint_path_;
+  RunResult result_;
+};
+
+void Trainer::build_model() {
+  hidden_ = config_.ffn_dim;
+  if (ag::nn::is_gated(kind_) && config_.swiglu_match_params) {
+    hidden_ = ag::nn::matched_gated_hidden(config_.ffn_dim);
+  }
+  ag::Generator init_gen{uint64_t(seed_)};
+  model_ = std::make_unique<ag::nn::TransformerClassifier>(
+      classifier_config(config_, kind_, data_.vocab_size, hidden_), init_gen);
+  model_->to(device_);
+  params_ = model_->named_parameters();
+  for (const auto& named : params_) {
+    (in_encoder(named.first) ? encoder_params_ : other_params_).push_back(named);
+  }
+  if (config_.optimizer == "sgd") {
+    optimizer_ =
+        std::make_unique<ag::nn::Sgd>(params_, config_.lr, config_.momentum, config_.weight_decay);
+  } else {
+    optimizer_ = std::make_unique<ag::nn::AdamW>(params_, config_.lr, config_.beta1, config_.beta2,
+                                                 config_.eps, config_.weight_decay);
+  }
+}
+
+void Trainer::init_metrics() {
+  Json cfg = config_to_json(config_);
+  cfg["ffn_dim_base"] = config_.ffn_dim;  // what was asked for
+  cfg["ffn_dim"] = hidden_;               // the width this variant actually uses
+
+  Json per_tensor = Json::object();
+  int64_t embedding = 0;
+  for (const auto& [name, p] : params_) {
+    per_tensor[name] = p->numel();
+    if (name.rfind("token_embedding.", 0) == 0 || name.rfind("positions.", 0) == 0) {
+      embedding += p->numel();
+    }
+  }
+  metrics_ = Json::object();
+  metrics_["schema_version"] = 1;
+  metrics_["ffn"] = ffn_;
+  metrics_["seed"] = seed_;
+  metrics_["config"] = cfg;
+  metrics_["params"] = Json{{"total", model_->parameter_count()},
+                            {"ffn", model_->ffn_parameter_count()},
+                            {"embedding", embedding},
+                            {"per_tensor", per_tensor}};
+  metrics_["model"] = Json{{"ffn_hidden", hidden_},
+                           {"gated", ag::nn::is_gated(kind_)},
+                           {"fused", ag::nn::is_gated(kind_) && !config_.unfused},
+                           {"head_dim", config_.d_model / config_.heads},
+                           {"vocab_size", data_.vocab_size}};
+  Json eval_sizes = Json::object();
+  for (const auto& e : data_.evals) eval_sizes[e.name] = e.rows;
+  metrics_["data"] = Json{{"data_dir", data_.data_dir},         {"vocab", data_.vocab_path},
+                          {"train_examples", data_.train.rows}, {"dev_examples", data_.dev.rows},
+                          {"eval_examples", eval_sizes},        {"eval_files", data_.eval_paths}};
+  metrics_["device"] = config_.device;
+  metrics_["status"] = "running";
+  metrics_["failure"] = nullptr;
+  metrics_["epochs"] = Json::array();
+  metrics_["steps"] = Json::array();
+  metrics_["best_epoch"] = nullptr;
+  metrics_["best_dev_acc"] = nullptr;
+  metrics_["final_dev_acc"] = nullptr;
+  metrics_["dev_predictions"] =
+      Json{{"labels", data_.dev.labels}, {"best", Json::array()}, {"final", Json::array()}};
+  refresh_environment();
+}
+
+// Facts that belong to this invocation (a resumed run may be continued elsewhere).
+void Trainer::refresh_environment() {
+  metrics_["device"] = config_.device;
+  metrics_["device_name"] = device_description(device_);
+  metrics_["threads"] = device_ == Device::CPU ? ag::num_threads() : 0;
+  metrics_["build_type"] = build_type();
+  metrics_["git_commit"] = git_commit();
+  metrics_["peak_memory"] =
+      Json{{"host_rss_bytes", peak_host_rss_bytes()}, {"device_bytes", peak_device_bytes(device_)}};
+  const double total_s = resumed_total_s_ + (now_seconds() - run_start_);
+  int64_t steps = 0;
+  for (const auto& e : metrics_["epochs"]) steps += e["steps"].get<int64_t>();
+  metrics_["timing"] = Json{{"train_s", train_s_},
+                            {"eval_s", eval_s_},
+                            {"total_s", total_s},
+                            {"steps", steps},
+                            {"steps_per_s", train_s_ > 0 ? double(steps) / train_s_ : 0.0}};
+}
+
+void Trainer::write_metrics() {
+  refresh_environment();
+  write_json_atomically(metrics_path_, metrics_);
+}
+
+void Trainer::check_resumable(const Json& saved, const std::string& what) const {
+  Json current = config_to_json(config_);
+  current["ffn_dim_base"] = config_.ffn_dim;
+  current["ffn_dim"] = hidden_;
+  for (const auto& [key, value] : current.items()) {
+    if (resume_may_differ().count(key)) continue;
+    if (!saved.contains(key) || saved[key] != value) {
+      throw UsageError("--resume: " + what + " was made with " + key + " = " +
+                       (saved.contains(key) ? saved[key].dump() : std::string("(absent)")) +
+                       " but this invocation has " + key + " = " + value.dump() +
+                       " (use the same settings, or another --out)");
+    }
+  }
+}
+
+bool Trainer::try_resume() {
+  if (fs::exists(metrics_path_)) {
+    const Json old = read_json_file(metrics_path_);
+    const std::string status = old.value("status", "");
+    const int64_t done = old.contains("epochs") ? int64_t(old["epochs"].size()) : 0;
+    if (status == "diverged" || (status == "finished" && done >= config_.epochs)) {
+      check_resumable(old.at("config"), metrics_path_);
+      result_.skipped = true;
+      result_.metrics_path = metrics_path_;
+      if (status == "diverged") {
+        result_.status = RunStatus::Diverged;
+        result_.message = old["failure"].is_object() ? old["failure"].value("message", "")
+                                                     : std::string("diverged");
+      }
+      progress_.line(label() + " already " + status + " in " + metrics_path_ + ", skipped");
+      return true;
+    }
+  }
+  if (!fs::exists(checkpoint_path_)) return false;
+
+  ag::nn::Checkpoint ckpt = ag::nn::load_checkpoint(checkpoint_path_);
+  Json meta;
+  try {
+    meta = Json::parse(ckpt.metadata_json);
+  } catch (const Json::parse_error& e) {
+    ag::fail(checkpoint_path_, ": metadata is not valid JSON: ", e.what());
+  }
+  AG_CHECK(
+      meta.value("kind", "") == kCheckpointKind && meta.value("format", 0) == kCheckpointFormat,
+      checkpoint_path_, ": not a checkpoint of this runner (kind '", meta.value("kind", ""),
+      "', format ", meta.value("format", 0), ")");
+  AG_CHECK(meta.value("ffn", "") == ffn_ && meta.value("seed", int64_t(-1)) == seed_,
+           checkpoint_path_, ": holds run ", meta.value("ffn", ""), " seed ",
+           meta.value("seed", int64_t(-1)), ", expected ", ffn_, " seed ", seed_);
+  check_resumable(meta.at("metrics").at("config"), checkpoint_path_);
+  const int64_t epoch = meta.at("epoch").get<int64_t>();
+  if (epoch > config_.epochs) {
+    throw UsageError("--resume: " + checkpoint_path_ + " is at epoch " + std::to_string(epoch) +
+                     ", beyond --epochs " + std::to_string(config_.epochs));
+  }
+
+  // Parameters are the tensors named like them; optimizer slots are "<slot>/<parameter>".
+  std::vector<std::pair<std::string, Tensor>> weights;
+  ag::nn::OptimizerState opt_state;
+  opt_state.step = meta.at("optimizer_step").get<int64_t>();
+  for (auto& [name, t] : ckpt.tensors) {
+    (name.find('/') == std::string::npos ? weights : opt_state.tensors).emplace_back(name, t);
+  }
+  ag::nn::restore_parameters(weights, params_);
+  optimizer_->load_state(opt_state);
+  const Json& gen = meta.at("dropout_generator");
+  dropout_gen_.set_state(gen.at("seed").get<uint64_t>(), gen.at("offset").get<uint64_t>());
+  global_step_ = meta.at("global_step").get<int64_t>();
+  metrics_ = meta.at("metrics");
+  const Json& timing = metrics_.at("timing");
+  train_s_ = timing.at("train_s").get<double>();
+  eval_s_ = timing.at("eval_s").get<double>();
+  resumed_total_s_ = timing.at("total_s").get<double>();
+  if (metrics_["best_dev_acc"].is_number()) best_dev_acc_ = metrics_["best_dev_acc"].get<double>();
+  // The settings of this invocation (epochs, device, ...) replace the old ones.
+  Json cfg = config_to_json(config_);
+  cfg["ffn_dim_base"] = config_.ffn_dim;
+  cfg["ffn_dim"] = hidden_;
+  metrics_["config"] = cfg;
+  start_epoch_ = epoch + 1;
+  progress_.line(label() + " resuming from " + checkpoint_path_ + " after epoch " +
+                 std::to_string(epoch));
+  return false;
+}
+
+void Trainer::log_gradients(int64_t step, int64_t epoch, float loss) {
+  // Each of these reads synchronises once; that is why they run only every log_every steps.
+  const float global = ag::nn::global_grad_norm(params_);
+  std::map<std::string, float> groups = ag::nn::grad_norms_by_prefix(encoder_params_, 3);
+  for (const auto& [name, norm] : ag::nn::grad_norms_by_prefix(other_params_, 1)) {
+    groups[name] = norm;
+  }
+  Json layer_norms = Json::object();
+  for (const auto& [name, norm] : groups) layer_norms[name] = norm;
+  metrics_["steps"].push_back(Json{{"step", step},
+                                   {"epoch", epoch},
+                                   {"loss", loss},
+                                   {"grad_norm", global},
+                                   {"layer_grad_norms", layer_norms}});
+}
+
+bool Trainer::read_pending(PendingSteps& pending, const std::vector<int64_t>& order, int64_t epoch,
+                           EpochTotals& totals, Divergence& divergence) {
+  if (pending.losses.empty()) return true;
+  std::vector<float> losses;
+  {
+    ag::NoGradGuard no_grad;
+    if (pending.losses.size() == 1) {
+      losses = {pending.losses[0].item()};
+    } else {
+      std::vector<Tensor> column;
+      column.reserve(pending.losses.size());
+      for (const Tensor& l : pending.losses) column.push_back(ag::reshape(l, {1}));
+      losses = ag::concat(column, 0).to_vector();  // one read for the whole window
+    }
+  }
+  for (size_t i = 0; i < losses.size(); ++i) {
+    if (!std::isfinite(losses[i])) {
+      divergence.happened = true;
+      divergence.step = pending.global_step[i];
+      divergence.epoch = epoch;
+      divergence.message =
+          std::string("training loss is ") + (std::isnan(losses[i]) ? "NaN" : "Inf") + " at step " +
+          std::to_string(pending.global_step[i]) + " (epoch " + std::to_string(epoch) + ")";
+      pending.clear();
+      return false;
+    }
+    totals.loss_sum += double(losses[i]);
+    ++totals.steps_read;
+    const std::vector<int32_t> preds = pending.predictions[i].to_int_vector();
+    for (size_t r = 0; r < preds.size(); ++r) {
+      const int64_t row = order[size_t(pending.first_row[i]) + r];
+      totals.correct += preds[r] == data_.train.labels[size_t(row)] ? 1 : 0;
+      ++totals.seen;
+    }
+  }
+  pending.clear();
+  return true;
+}
+
+void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupted, double& epoch_s,
+                          EpochTotals& totals) {
+  const TokenizedSet& train = data_.train;
+  const std::vector<int64_t> order = epoch_permutation(train.rows, uint64_t(seed_), epoch);
+  const int64_t B = config_.batch;
+  const int64_t steps = (train.rows + B - 1) / B;  // the last, partial batch is kept
+  const bool on_cpu = device_ == Device::CPU;
+  BatchAssembler batches(train, device_, config_.padding_mask);
+  PendingSteps pending;
+  pending.losses.reserve(size_t(config_.log_every) + 1);
+  model_->train(true);
+  progress_.begin_epoch(label(), epoch, config_.epochs, steps);
+
+  const double start = now_seconds();
+  for (int64_t s = 0; s < steps; ++s) {
+    if (stop_requested().load(std::memory_order_relaxed)) {
+      interrupted = true;
+      return;
+    }
+    const int64_t step = ++global_step_;
+    const int64_t begin = s * B, end = std::min(train.rows, begin + B);
+    const Batch batch = batches.gather(order, begin, end);
+
+    optimizer_->zero_grad();
+    const Tensor logits = model_->forward(batch.ids, batch.mask, dropout_gen_);
+    Tensor loss = ag::cross_entropy(logits, batch.labels);
+    if (step == config_.debug_nan_at_step) loss = ag::mul(loss, std::nanf(""));  // test hook
+    ag::backward(loss);
+    const bool log_step = (step - 1) % config_.log_every == 0;
+    if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
+    if (config_.clip_grad_norm > 0) ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
+    optimizer_->step();
+    {
+      ag::NoGradGuard no_grad;
+      pending.losses.push_back(loss.detach());
+      pending.predictions.push_back(ag::argmax(logits.detach()));
+      pending.first_row.push_back(begin);
+      pending.global_step.push_back(step);
+    }
+    totals.tokens += (end - begin) * train.seq_len;
+
+    // Values are read (a device synchronisation) only at log steps and at the end of the
+    // epoch; on the CPU, where reading costs nothing, also when the progress bar redraws.
+    const bool last = s + 1 == steps;
+    const bool redraw = on_cpu ? progress_.due(s + 1) : false;
+    if (log_step || last || redraw) {
+      if (!read_pending(pending, order, epoch, totals, divergence)) return;
+      if (redraw || (!on_cpu && progress_.due(s + 1))) {
+        const double elapsed = now_seconds() - start;
+        progress_.update(s + 1, totals.steps_read ? totals.loss_sum / double(totals.steps_read) : 0,
+                         elapsed > 0 ? double(s + 1) / elapsed : 0.0);
+      }
+    }
+  }
+  epoch_s = now_seconds() - start;  // the last read above waited for the device
+  progress_.end_epoch();
+}
+
+EvalResult Trainer::evaluate(const TokenizedSet& set, FfnStats* stats) {
+  EvalResult r;
+  ag::NoGradGuard no_grad;
+  model_->train(false);
+  ag::nn::FeedForward& ffn = model_->layers.front()->ffn;  // statistics of the first layer
+  ffn.capture = stats != nullptr;
+  BatchAssembler batches(set, device_, config_.padding_mask);
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  r.predictions.reserve(size_t(set.rows));
+  for (int64_t begin = 0; begin < set.rows; begin += config_.eval_batch) {
+    const int64_t end = std::min(set.rows, begin + config_.eval_batch);
+    const Batch batch = batches.range(begin, end);
+    const Tensor logits = model_->forward(batch.ids, batch.mask, eval_gen_);
+    loss_sum += double(ag::cross_entropy(logits, batch.labels).item()) * double(end - begin);
+    const std::vector<int32_t> preds = ag::argmax(logits).to_int_vector();
+    for (size_t i = 0; i < preds.size(); ++i) {
+      r.predictions.push_back(preds[i]);
+      correct += preds[i] == set.labels[size_t(begin) + i] ? 1 : 0;
+    }
+    if (stats) {
+      const ag::nn::FfnProbe& probe = ffn.last_probe;
+      const std::vector<float> pre = probe.pre_activation.to_vector();
+      const std::vector<float> up =
+          probe.up.defined() ? probe.up.to_vector() : std::vector<float>();
+      const std::vector<float> act = probe.activation.to_vector();
+      const std::vector<float> out = probe.output.to_vector();
+      const int64_t rows = (end - begin) * set.seq_len;
+      AG_CHECK(
+          int64_t(pre.size()) == rows * hidden_ && int64_t(out.size()) == rows * config_.d_model,
+          "FFN probe: expected ", rows, " positions of ", hidden_, " / ", config_.d_model,
+          " values, got ", pre.size(), " / ", out.size());
+      // Padding positions are left out when the model masks them (they are noise it ignores).
+      stats->add(pre.data(), up.empty() ? nullptr : up.data(), act.data(), out.data(), rows,
+                 config_.d_model, config_.padding_mask ? batches.host_mask().data() : nullptr);
+    }
+  }
+  ffn.capture = false;
+  ffn.last_probe = {};
+  model_->train(true);
+  r.loss = loss_sum / double(set.rows);
+  r.acc = double(correct) / double(set.rows);
+  return r;
+}
+
+void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoch_s) {
+  const double eval_start = now_seconds();
+  FfnStats stats(hidden_, ag::nn::is_gated(kind_));
+  const EvalResult dev = evaluate(data_.dev, &stats);
+  Json eval_acc = Json::object(), eval_loss = Json::object();
+  for (const TokenizedSet& set : data_.evals) {
+    const EvalResult e = evaluate(set, nullptr);
+    eval_acc[set.name] = e.acc;
+    eval_loss[set.name] = e.loss;
+  }
+  const double eval_s = now_seconds() - eval_start;
+  train_s_ += epoch_s;
+  eval_s_ += eval_s;
+
+  const int64_t steps = totals.steps_read;
+  Json record;
+  record["epoch"] = epoch;
+  record["train_loss"] = steps ? totals.loss_sum / double(steps) : 0.0;
+  record["train_acc"] = totals.seen ? double(totals.correct) / double(totals.seen) : 0.0;
+  record["dev_loss"] = dev.loss;
+  record["dev_acc"] = dev.acc;
+  record["eval"] = eval_acc;
+  record["eval_loss"] = eval_loss;
+  record["epoch_s"] = epoch_s;
+  record["steps"] = steps;
+  record["steps_per_s"] = epoch_s > 0 ? double(steps) / epoch_s : 0.0;
+  record["tokens_per_s"] = epoch_s > 0 ? double(totals.tokens) / epoch_s : 0.0;
+  record["eval_s"] = eval_s;
+  record["lr"] = config_.lr;  // constant: no schedule
+  record["ffn"] = stats.to_json();
+  metrics_["epochs"].push_back(record);
+
+  if (dev.acc > best_dev_acc_) {  // the first epoch wins ties
+    best_dev_acc_ = dev.acc;
+    metrics_["best_epoch"] = epoch;
+    metrics_["best_dev_acc"] = dev.acc;
+    metrics_["dev_predictions"]["best"] = dev.predictions;
+  }
+  metrics_["final_dev_acc"] = dev.acc;
+  metrics_["dev_predictions"]["final"] = dev.predictions;
+
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%s epoch %lld/%lld: train loss %.4f acc %.4f | dev loss %.4f acc %.4f | "
+                "%.1f steps/s, %.1f s",
+                label().c_str(), (long long)epoch, (long long)config_.epochs,
+                record["train_loss"].get<double>(), record["train_acc"].get<double>(), dev.loss,
+                dev.acc, record["steps_per_s"].get<double>(), epoch_s);
+  std::string text = line;
+  for (const auto& [stem, acc] : eval_acc.items()) {
+    std::snprintf(line, sizeof line, " | %s acc %.4f", stem.c_str(), acc.get<double>());
+    text += line;
+  }
+  progress_.line(text);
+}
+
+void Trainer::save_checkpoint(int64_t epoch) {
+  refresh_environment();
+  ag::nn::Checkpoint ckpt;
+  const ag::nn::OptimizerState opt = optimizer_->state();
+  Json meta;
+  meta["kind"] = kCheckpointKind;
+  meta["format"] = kCheckpointFormat;
+  meta["ffn"] = ffn_;
+  meta["seed"] = seed_;
+  meta["epoch"] = epoch;
+  meta["global_step"] = global_step_;
+  meta["optimizer"] = config_.optimizer;
+  meta["optimizer_step"] = opt.step;
+  meta["dropout_generator"] =
+      Json{{"seed", dropout_gen_.seed()}, {"offset", dropout_gen_.offset()}};
+  meta["best_epoch"] = metrics_["best_epoch"];
+  meta["best_dev_acc"] = metrics_["best_dev_acc"];
+  meta["metrics"] = metrics_;
+  ckpt.metadata_json = meta.dump();
+  for (const auto& [name, p] : params_) ckpt.tensors.emplace_back(name, *p);
+  for (const auto& named : opt.tensors) ckpt.tensors.push_back(named);
+  fs::create_directories(fs::path(checkpoint_path_).parent_path());
+  ag::nn::save_checkpoint(checkpoint_path_, ckpt);
+}
+
+RunResult Trainer::run() {
+  run_start_ = now_seconds();
+  result_.metrics_path = metrics_path_;
+  build_model();
+  init_metrics();
+  if (config_.resume && try_resume()) return result_;
+
+  if (start_epoch_ == 1) {
+    progress_.line(label() + " " + std::to_string(model_->parameter_count()) + " parameters (FFN " +
+                   std::to_string(model_->ffn_parameter_count()) + ", hidden " +
+                   std::to_string(hidden_) + "), " + std::to_string(data_.train.rows) +
+                   " train / " + std::to_string(data_.dev.rows) + " dev examples");
+  }
+  for (int64_t epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
+    Divergence divergence;
+    bool interrupted = false;
+    double epoch_s = 0.0;
+    EpochTotals totals;
+    train_epoch(epoch, divergence, interrupted, epoch_s, totals);
+    if (divergence.happened) {
+      progress_.end_epoch();
+      metrics_["status"] = "diverged";
+      metrics_["failure"] = Json{
+          {"step", divergence.step}, {"epoch", divergence.epoch}, {"message", divergence.message}};
+      write_metrics();
+      result_.status = RunStatus::Diverged;
+      result_.message = divergence.message;
+      return result_;
+    }
+    if (interrupted) {
+      progress_.end_epoch();
+      metrics_["status"] = "interrupted";
+      write_metrics();
+      result_.status = RunStatus::Interrupted;
+      return result_;
+    }
+    finish_epoch(epoch, totals, epoch_s);
+    metrics_["status"] = epoch == config_.epochs ? "finished" : "running";
+    // Checkpoint first: if we die between the two, the checkpoint (which carries its own copy
+    // of the metrics) is the newer one, and --resume continues from it.
+    save_checkpoint(epoch);
+    write_metrics();
+  }
+  if (start_epoch_ > config_.epochs) {  // resumed from a checkpoint of the last epoch
+    metrics_["status"] = "finished";
+    write_metrics();
+  }
+  result_.status = RunStatus::Finished;
+  return result_;
+}
+
+}  // namespace
+
+RunResult train_run(const RunConfig& config, const ExperimentData& data, const std::string& ffn,
+                    int64_t seed, Progress& progress) {
+  Trainer trainer(config, data, ffn, seed, progress);
+  return trainer.run();
+}
+
+}  // namespace sst2
