@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "experiments/data/locate.h"
 #include "experiments/runner/data_source.h"
@@ -16,54 +17,95 @@ namespace {
 
 using namespace sst2_test;
 
-TEST(EndToEnd, ShortModeOnTheRealData) {
-  // The shared data as the build knows it (AG_SHARED_DIR), else the runner's default lookup.
-  std::vector<std::string> where;
-  const fs::path shared = fs::path(AG_SHARED_DIR) / "data";
-  if (fs::exists(shared / "SST-2" / "train.tsv") && fs::exists(shared / "SST-2" / "dev.tsv") &&
-      fs::exists(shared / "bert-base-uncased" / "vocab.txt")) {
-    where = {"--data-dir", (shared / "SST-2").string(), "--vocab",
-             (shared / "bert-base-uncased" / "vocab.txt").string()};
-  } else {
-    try {
-      sst2::data::find_data_dir("", sst2::default_source_root());
-      sst2::data::find_vocab("", sst2::default_source_root());
-    } catch (const std::exception& e) {
-      GTEST_SKIP() << "SST-2 data not available: " << e.what();
+// Where the real data is: $AG_DATA_DIR (the SST-2 directory, or the data root holding SST-2/
+// and bert-base-uncased/), $AG_SHARED_DIR/data, the build's AG_SHARED_DIR/data, then the
+// runner's own default lookup. Empty when none has it, with the reason in `why`.
+std::vector<std::string> locate_real_data(std::string& why) {
+  std::vector<fs::path> roots;
+  fs::path data_dir;
+  if (const char* env = std::getenv("AG_DATA_DIR"); env && *env) {
+    if (fs::exists(fs::path(env) / "train.tsv")) {
+      data_dir = env;
+      roots.push_back(fs::path(env).parent_path());
+    } else {
+      roots.push_back(env);
     }
   }
+  if (const char* env = std::getenv("AG_SHARED_DIR"); env && *env) {
+    roots.push_back(fs::path(env) / "data");
+  }
+  roots.push_back(fs::path(AG_SHARED_DIR) / "data");
+  for (const fs::path& root : roots) {
+    const fs::path dir = data_dir.empty() ? root / "SST-2" : data_dir;
+    const fs::path vocab = root / "bert-base-uncased" / "vocab.txt";
+    if (fs::exists(dir / "train.tsv") && fs::exists(dir / "dev.tsv") && fs::exists(vocab)) {
+      return {"--data-dir", dir.string(), "--vocab", vocab.string()};
+    }
+  }
+  try {
+    return {"--data-dir", sst2::data::find_data_dir("", sst2::default_source_root()), "--vocab",
+            sst2::data::find_vocab("", sst2::default_source_root())};
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  return {};
+}
+
+// Under AddressSanitizer (tools/test.sh --sanitize, a Debug build) a step is ~20x slower: the
+// same checks then run on a shorter slice so that the suite stays within minutes.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+TEST(EndToEnd, ShortModeOnTheRealData) {
+  std::string why;
+  const std::vector<std::string> where = locate_real_data(why);
+  if (where.empty()) GTEST_SKIP() << "SST-2 data not available: " << why;
+  // The short mode; under sanitizers 20 steps per variant on a 200-sentence dev slice.
+  const int64_t limit = kSanitized ? 320 : 2000, dev_rows = kSanitized ? 200 : 872;
+  std::vector<std::string> extra;
+  if (kSanitized) extra = {"--dev-limit", "200", "--log-every", "4"};
   ScratchDir dir("e2e");
   const std::string out = dir / "out";
   const auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(run_sst2(std::vector<std::string>{"--ffn", "relu,swish,swiglu", "--seeds", "0",
-                                              "--epochs", "1", "--limit", "2000", "--threads", "2",
-                                              "--quiet", "--out", out} +
-                     where),
+                                              "--epochs", "1", "--limit", std::to_string(limit),
+                                              "--threads", "2", "--quiet", "--out", out} +
+                     where + extra),
             0);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("short mode: %.1f s for 3 variants x 125 steps + dev evaluation\n", seconds);
+  std::printf("short mode%s: %.1f s for 3 variants x %lld steps + dev evaluation\n",
+              kSanitized ? " (sanitizer slice)" : "", seconds, (long long)(limit / 16));
 
   for (const char* ffn : {"relu", "swish", "swiglu"}) {
     SCOPED_TRACE(ffn);
     const Json run = read_json(sst2::metrics_path(out, ffn, 0));
     for (const char* key : {"config", "params", "epochs"}) EXPECT_TRUE(run.contains(key)) << key;
     EXPECT_EQ(run["status"], "finished");
-    EXPECT_EQ(run["data"]["train_examples"], 2000);
-    EXPECT_EQ(run["data"]["dev_examples"], 872);
+    EXPECT_EQ(run["data"]["train_examples"], limit);
+    EXPECT_EQ(run["data"]["dev_examples"], dev_rows);
     ASSERT_EQ(run["epochs"].size(), 1u);
     const Json& e = run["epochs"][0];
     for (const char* key : {"epoch", "train_loss", "train_acc", "dev_loss", "dev_acc", "eval",
                             "epoch_s", "steps_per_s", "tokens_per_s"}) {
       EXPECT_TRUE(e.contains(key)) << key;
     }
-    EXPECT_EQ(e["steps"], 125);
-    EXPECT_EQ(run["dev_predictions"]["final"].size(), 872u);
+    EXPECT_EQ(e["steps"], limit / 16);
+    EXPECT_EQ(int64_t(run["dev_predictions"]["final"].size()), dev_rows);
     EXPECT_EQ(e["ffn"]["pre_activation"]["counts"].size(), 160u);
     // The loss fell: the logged losses of the last quarter of the epoch average below the
     // first step's, and so does the epoch's mean.
     const Json& steps = run["steps"];
-    ASSERT_GE(steps.size(), 3u);  // steps 1, 51, 101
+    ASSERT_GE(steps.size(), 3u);  // steps 1, 51, 101 (1, 5, ..., 17 under sanitizers)
     const double first = steps[0]["loss"].get<double>();
     const size_t quarter = std::max<size_t>(1, steps.size() / 4);
     double tail = 0;

@@ -2,7 +2,12 @@
 // learning, resume == uninterrupted, divergence handling, missing data, --eval-file, summary.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "experiments/runner/data_source.h"
 #include "experiments/runner/trainer.h"
@@ -292,6 +297,40 @@ TEST(Run, DivergenceStopsTheRunKeepsTheLastGoodCheckpointAndTheOthersGoOn) {
                                                                     "--resume"},
                      &err),
             1);
+}
+
+TEST(Run, InterruptKeepsFinishedEpochsAndResumeContinues) {
+  ScratchDir dir("interrupt");
+  write_tiny_data(dir, 32, 8);
+  const std::string out = dir / "out";
+  const std::string metrics = sst2::metrics_path(out, "relu", 0);
+  // SIGINT as soon as the first epoch is on disk; 500 epochs would take far longer than that.
+  std::thread interrupter([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(metrics) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ::kill(::getpid(), SIGINT);
+  });
+  const int rc =
+      run_sst2(tiny_args(dir, out) + std::vector<std::string>{"--ffn", "relu", "--epochs", "500"});
+  interrupter.join();
+  ASSERT_EQ(rc, 130);
+  const Json run = read_json(metrics);
+  EXPECT_EQ(run["status"], "interrupted");
+  const int64_t done = int64_t(run["epochs"].size());
+  ASSERT_GE(done, 1);
+  ASSERT_LT(done, 500);
+  const ag::nn::Checkpoint ckpt = ag::nn::load_checkpoint(sst2::checkpoint_path(out, "relu", 0));
+  EXPECT_EQ(Json::parse(ckpt.metadata_json)["epoch"], done);
+  // --resume finishes it, one more epoch.
+  ASSERT_EQ(run_sst2(tiny_args(dir, out) + std::vector<std::string>{"--ffn", "relu", "--epochs",
+                                                                    std::to_string(done + 1),
+                                                                    "--resume"}),
+            0);
+  const Json resumed = read_json(metrics);
+  EXPECT_EQ(resumed["status"], "finished");
+  EXPECT_EQ(int64_t(resumed["epochs"].size()), done + 1);
 }
 
 TEST(Run, MissingDataIsAUsageErrorListingThePlacesSearched) {
