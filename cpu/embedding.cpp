@@ -7,6 +7,7 @@
 namespace ag::cpu {
 
 void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx, int64_t dim) {
+  if (dim == 0) return;  // zero-width rows: nothing to copy, and the pointers may be null
 #pragma omp parallel for if (n_idx * dim >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n_idx; ++i) {
     std::memcpy(y + i * dim, weight + int64_t(idx[i]) * dim, size_t(dim) * sizeof(float));

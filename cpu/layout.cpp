@@ -8,6 +8,7 @@
 namespace ag::cpu {
 
 void copy_bytes(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;  // empty tensors have null storage; memcpy(null, ..., 0) is UB
   constexpr size_t kChunk = size_t(1) << 18;  // 256 KiB per task
   const int64_t chunks = int64_t((bytes + kChunk - 1) / kChunk);
 #pragma omp parallel for if (bytes >= 4 * kParallelElements) schedule(static)
@@ -79,6 +80,7 @@ void reduce_sum(const math::ReducePlan& plan, const float* __restrict x, float* 
 
 void copy_2d(const float* __restrict src, int64_t src_pitch, float* __restrict dst,
              int64_t dst_pitch, int64_t rows, int64_t cols, bool accumulate) {
+  if (rows <= 0 || cols <= 0) return;  // an empty slice may point at null storage
 #pragma omp parallel for if (rows * cols >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* s = src + r * src_pitch;
