@@ -55,7 +55,7 @@ int run(const RunConfig& c) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "sst2: %lld train / %lld dev examples from %s, vocab %s (%lld tokens), tokenised "
-                "in %.1f s; %s, %d threads",
+                "in %.1f s; %s, threads %d",
                 (long long)data.train.rows, (long long)data.dev.rows, data.data_dir.c_str(),
                 data.vocab_path.c_str(), (long long)data.vocab_size, now_seconds() - load_start,
                 device_description(ag::parse_device(c.device)).c_str(),

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -305,15 +306,17 @@ TEST(Run, InterruptKeepsFinishedEpochsAndResumeContinues) {
   const std::string out = dir / "out";
   const std::string metrics = sst2::metrics_path(out, "relu", 0);
   // SIGINT as soon as the first epoch is on disk; 500 epochs would take far longer than that.
+  std::atomic<bool> returned{false};
   std::thread interrupter([&] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!fs::exists(metrics) && std::chrono::steady_clock::now() < deadline) {
+    while (!fs::exists(metrics) && !returned && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    ::kill(::getpid(), SIGINT);
+    if (fs::exists(metrics) && !returned) ::kill(::getpid(), SIGINT);
   });
   const int rc =
       run_sst2(tiny_args(dir, out) + std::vector<std::string>{"--ffn", "relu", "--epochs", "500"});
+  returned = true;
   interrupter.join();
   ASSERT_EQ(rc, 130);
   const Json run = read_json(metrics);
