@@ -42,6 +42,9 @@ constexpr int NR = 2 * kLanes;  // two vectors of C per row of the tile
 constexpr int64_t KC = 256;     // a KC x NR panel of B stays in L1
 constexpr int64_t MC = 128;     // an MC x KC block of A stays in L2
 constexpr int64_t NC = 1024;    // a KC x NC block of B stays in L2/L3
+// Packed blocks are whole panels: MC rows round up to a multiple of MR (MR = 6 on AVX2).
+constexpr int64_t kPackedA = (MC + MR - 1) / MR * MR * KC;
+constexpr int64_t kPackedB = (NC + NR - 1) / NR * NR * KC;
 
 typedef float vec __attribute__((vector_size(kLanes * sizeof(float))));
 
@@ -167,7 +170,7 @@ void gemm_blocked(const Operand& A, const Operand& B, int64_t M, int64_t N, int6
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
       const int64_t kc = std::min(KC, K - k0);
       const float beta_k = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate
-      float* bp = parallel ? shared_b : t_pack_b.get(size_t(KC * NC));
+      float* bp = parallel ? shared_b : t_pack_b.get(size_t(kPackedB));
       // Pack the B block, panels split across the team.
       for (int64_t q = tid; q < panels; q += threads) {
         pack_b_panel(B, k0, kc, j0 + q * NR, std::min<int64_t>(NR, nc - q * NR), bp + q * kc * NR);
@@ -180,7 +183,7 @@ void gemm_blocked(const Operand& A, const Operand& B, int64_t M, int64_t N, int6
       const int64_t jr_groups =
           std::min<int64_t>(panels, std::max<int64_t>(1, threads / ic_blocks));
       const int64_t items = ic_blocks * jr_groups;
-      float* ap = t_pack_a.get(size_t(MC * KC));
+      float* ap = t_pack_a.get(size_t(kPackedA));
       for (int64_t item = tid; item < items; item += threads) {
         const int64_t ib = item / jr_groups, g = item % jr_groups;
         const int64_t i0 = ib * MC, mc = std::min(MC, M - i0);
@@ -231,7 +234,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     return;
   }
   if (threads > 1 && flops >= kParallelFlops) {
-    float* shared_b = g_shared_b.get(size_t(KC * NC));
+    float* shared_b = g_shared_b.get(size_t(kPackedB));
     for (int64_t b = 0; b < batch; ++b) {
 #pragma omp parallel
       one(b, true, shared_b);
