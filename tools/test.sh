@@ -16,7 +16,7 @@ jobs=${JOBS:-$(nproc)}
 if [[ $mode == sanitize ]]; then
   build=${AG_BUILD_DIR:-build-asan}
   # Also the AVX2 code paths (the release build tests the host's, AVX-512 here).
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DAG_SANITIZE=ON -DAG_CUDA=OFF -DAG_MARCH=x86-64-v3
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAG_SANITIZE=ON -DAG_CUDA=OFF -DAG_MARCH=x86-64-v3
 else
   build=${AG_BUILD_DIR:-build}
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
