@@ -1,0 +1,662 @@
+#!/usr/bin/env python3
+"""Report on SST-2 FFN-variant runs: figures (PNG) and report.md with the summary table and
+paired significance tests, from the metrics files of build/experiments/sst2
+(experiments/METRICS.md); optionally plots of bench_swiglu's kernel benchmark.
+
+  tools/report.py RUNS_DIR --out DIR [--bench BENCH.json ...]
+  tools/report.py --bench BENCH.json [--bench more.json] --out DIR
+
+RUNS_DIR holds <ffn>_seed<k>.json (summary.json is cross-checked; bench*.json files in it are
+plotted too). Writes DIR/report.md and DIR/*.png, each atomically. Unreadable or malformed JSON
+files are named in a warning on stderr and skipped. Exit status: 0 on success, 1 when there is
+no usable run file (or, with --bench only, no usable benchmark record), 2 on a usage error.
+Needs Python 3 and matplotlib (Debian: python3-matplotlib); nothing else."""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+
+def _import_matplotlib_or_reexec():
+    """The first python3 on PATH may be one without matplotlib (a pyenv/venv interpreter):
+    then re-run this script once under the system interpreter, where Debian's
+    python3-matplotlib lives."""
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    marker = "TAPEGRAD_REPORT_REEXEC"
+    for cand in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.environ.get(marker) or not os.access(cand, os.X_OK):
+            continue
+        if os.path.realpath(cand) == os.path.realpath(sys.executable):
+            continue
+        os.environ[marker] = "1"
+        os.execv(cand, [cand, os.path.abspath(__file__)] + sys.argv[1:])
+    sys.stderr.write("report.py: error: matplotlib is not installed for %s "
+                     "(Debian: apt-get install python3-matplotlib)\n" % sys.executable)
+    sys.exit(3)
+
+
+if __name__ == "__main__":
+    _import_matplotlib_or_reexec()
+
+import argparse  # noqa: E402
+import glob  # noqa: E402
+import tempfile  # noqa: E402
+
+from report_load import (GATED, histogram, load_bench, load_runs, load_summary,  # noqa: E402
+                         variant_sort_key)
+from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,  # noqa: E402
+                          discordant, finite, holm, mcnemar_exact, mean, sample_std)
+
+PROG = "report.py"
+
+
+def warn(msg):
+    sys.stderr.write("%s: warning: %s\n" % (PROG, msg))
+
+
+def write_text_atomically(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+DASH = "—"
+
+
+def fmt_num(x, digits=3):
+    return DASH if not finite(x) else ("%.*f" % (digits, x))
+
+
+def fmt_pm(values, scale=1.0, digits=3, suffix=""):
+    """'mean ± std' (sample std) of the finite values, or the value itself for one of them."""
+    vals = [v * scale for v in values if finite(v)]
+    if not vals:
+        return DASH
+    if len(vals) == 1:
+        return "%.*f%s" % (digits, vals[0], suffix)
+    return "%.*f ± %.*f%s" % (digits, mean(vals), digits, sample_std(vals), suffix)
+
+
+def fmt_int(x):
+    return DASH if not finite(x) else "{:,}".format(int(x))
+
+
+def fmt_p(p):
+    if p is None:
+        return DASH
+    if p < 1e-4:
+        return "%.1e" % p
+    return "%.4f" % p
+
+
+def md_table(header, rows, align=None):
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    sep = ["---:" if a == "r" else ":---:" if a == "c" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    for r in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    return "\n".join(lines)
+
+
+def distinct(values):
+    out = []
+    for v in values:
+        if v is not None and v not in out:
+            out.append(v)
+    return out
+
+
+def join_distinct(values, empty="unknown"):
+    d = distinct(values)
+    return ", ".join(str(v) for v in d) if d else empty
+
+
+# --- per-run measurements ---------------------------------------------------------------------
+
+def epochs_to_target(run, target):
+    for e, acc in run.epoch_values("dev_acc"):
+        if acc >= target:
+            return e
+    return None
+
+
+def grad_norm_cv(run):
+    """(cv, scope): coefficient of variation (population std / mean) of the logged global
+    gradient norm after the first epoch; with a single epoch, over its second half."""
+    after = [s.get("grad_norm") for s in run.steps
+             if isinstance(s.get("epoch"), int) and s["epoch"] > 1 and finite(s.get("grad_norm"))]
+    if len(after) >= 2:
+        return coefficient_of_variation(after), "after epoch 1"
+    norms = [(s["step"], s.get("grad_norm")) for s in run.steps if finite(s.get("grad_norm"))]
+    if len(norms) >= 4 and len(run.epochs) == 1:
+        half = norms[-1][0] / 2.0
+        return coefficient_of_variation([g for st, g in norms if st > half]), "second half of epoch 1"
+    return None, None
+
+
+def negative_kept(run, which):
+    """Fraction of negative pre-activations (gate values for gated variants) whose activation
+    output is non-zero, and how it was obtained ('measured', 'from gate histogram', ...)."""
+    f = run.ffn_stats(which)
+    if not f:
+        return None, None
+    gated = run.ffn in GATED or run.get("model", "gated") is True
+    if not gated:
+        nf, nk = f.get("negative_fraction"), f.get("negative_kept_fraction")
+        if not finite(nf) or not finite(nk):
+            return None, None
+        if nf <= 0:
+            return None, "no negative pre-activation"
+        # relu/swish/gelu keep the sign: act(x) < 0 exactly when x < 0 and act(x) != 0.
+        return min(1.0, nk / nf), "measured"
+    act = GATE_ACTIVATION.get(run.ffn)
+    h = histogram(f, "pre_activation")
+    if act is None or h is None or h["total"] <= 0:
+        return None, None
+    n = len(h["counts"])
+    width = (h["hi"] - h["lo"]) / n
+    zero_idx = int(round((0.0 - h["lo"]) / width))
+    negatives = sum(h["counts"][:zero_idx]) + h["underflow"]
+    if negatives == 0:
+        return None, "no negative gate value"
+    threshold = ZERO_BELOW[act]
+    if threshold < h["lo"]:
+        # Only values below the histogram's range can reach the threshold: the recorded minimum
+        # decides it.
+        if h["underflow"] == 0 or (finite(h.get("min")) and h["min"] >= threshold):
+            return 1.0, "gate histogram + min"
+        return (negatives - h["underflow"]) / negatives, "gate histogram (lower bound)"
+    below = int(round((threshold - h["lo"]) / width))
+    zeros = sum(h["counts"][:below]) + h["underflow"]
+    return (negatives - zeros) / negatives, "gate histogram (0.1 bins)"
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def select_runs(runs, include_unfinished):
+    """{ffn: [Run]} in canonical order: the finished runs of each variant (all of its runs when
+    none finished, or with include_unfinished), and the runs left out."""
+    grouped = {}
+    for r in runs:
+        grouped.setdefault(r.ffn, []).append(r)
+    selected, left_out, unfinished_variants = {}, [], []
+    for v in sorted(grouped, key=variant_sort_key):
+        rs = sorted(grouped[v], key=lambda r: r.seed)
+        fin = [r for r in rs if r.status == "finished"]
+        if include_unfinished or not fin:
+            selected[v] = rs
+            if not fin:
+                unfinished_variants.append(v)
+        else:
+            selected[v] = fin
+            left_out += [r for r in rs if r.status != "finished"]
+    return selected, left_out, unfinished_variants
+
+
+def header_section(by_variant, runs_dir, left_out, unfinished_variants, summary, notes):
+    runs = [r for rs in by_variant.values() for r in rs]
+    lines = ["# SST-2 FFN variants: report", ""]
+    seeds = sorted({r.seed for r in runs})
+    cfg_epochs = distinct(r.config.get("epochs") for r in runs)
+    rec_epochs = distinct(len(r.epochs) for r in runs)
+    devices = []
+    for r in runs:
+        d = "%s (%s%s)" % (r.get("device", default="?"), r.get("device_name", default="?"),
+                           ", %d threads" % r.get("threads") if r.get("device") == "cpu"
+                           and isinstance(r.get("threads"), int) else "")
+        devices.append(d)
+    info = [
+        ("Runs", "%d run files from `%s`" % (len(runs), runs_dir)),
+        ("Variants", ", ".join("%s (%s)" % (v, ", ".join("seed %d" % r.seed for r in rs))
+                               for v, rs in by_variant.items())),
+        ("Seeds", ", ".join(str(s) for s in seeds)),
+        ("Epochs", "%s requested; %s recorded per run" % (join_distinct(cfg_epochs),
+                                                           join_distinct(rec_epochs))),
+        ("Device", join_distinct(devices)),
+        ("Commit", "%s (%s build)" % (join_distinct(r.get("git_commit") for r in runs),
+                                      join_distinct(r.get("build_type") for r in runs))),
+        ("Data", "%s training / %s dev examples%s" % (
+            join_distinct(r.get("data", "train_examples") for r in runs),
+            join_distinct(r.get("data", "dev_examples") for r in runs),
+            "" if join_distinct(r.config.get("limit") for r in runs) in ("-1", "unknown")
+            else " (`--limit %s`)" % join_distinct(r.config.get("limit") for r in runs))),
+    ]
+    c = runs[0].config
+    model = ("d_model %s, %s layer(s), %s heads, FFN hidden %s, max_len %s, %s-LN, %s positions, "
+             "%s pooling, dropout %s" % (
+                 c.get("d_model"), c.get("layers"), c.get("heads"),
+                 ", ".join("%s %s" % (v, join_distinct(r.get("model", "ffn_hidden") for r in rs))
+                           for v, rs in by_variant.items()),
+                 c.get("max_len"), c.get("norm"), c.get("positions"), c.get("pooling"),
+                 c.get("dropout")))
+    info.append(("Model", model))
+    info.append(("Training", "%s, lr %s, weight decay %s, batch %s, preset %s" % (
+        c.get("optimizer"), c.get("lr"), c.get("weight_decay"), c.get("batch"), c.get("preset"))))
+    for k, v in info:
+        lines.append("- **%s:** %s" % (k, v))
+    # Settings that differ between runs (other than the variant itself) make comparisons unfair.
+    ignore = {"ffn", "seeds", "out", "quiet", "resume", "config", "threads", "eval_batch",
+              "ffn_dim", "data_dir", "vocab"}
+    differing = []
+    keys = set()
+    for r in runs:
+        keys |= set(r.config)
+    for k in sorted(keys - ignore):
+        vals = distinct(repr(r.config.get(k)) for r in runs)
+        if len(vals) > 1:
+            differing.append("`%s` (%s)" % (k, ", ".join(vals)))
+    if differing:
+        notes.append("The runs differ in settings other than the FFN variant: " + ", ".join(differing)
+                     + ". The header shows the first run's values.")
+    if left_out:
+        notes.append("Left out (not finished; the statistics use the finished runs of each variant, "
+                     "like summary.json): " + ", ".join(
+                         "%s (%s%s)" % (r.name, r.status, _failure_text(r)) for r in left_out) + ".")
+    if unfinished_variants:
+        notes.append("No finished run for %s: its row uses unfinished runs (marked *)."
+                     % ", ".join(unfinished_variants))
+    if summary is not None:
+        listed = summary.get("runs") if isinstance(summary.get("runs"), list) else []
+        names = {r.name for rs in by_variant.values() for r in rs} | {r.name for r in left_out}
+        missing = [n for n in listed if isinstance(n, str) and n not in names]
+        if missing:
+            notes.append("summary.json lists run files that are missing or unusable here: "
+                         + ", ".join(missing) + ".")
+    return lines
+
+
+def _failure_text(r):
+    f = r.get("failure")
+    if isinstance(f, dict):
+        return ", at step %s of epoch %s: %s" % (f.get("step"), f.get("epoch"), f.get("message"))
+    return ""
+
+
+def summary_section(by_variant, target, which, unfinished_variants):
+    header = ["variant", "runs", "best dev acc (%)", "final dev acc (%)",
+              "epochs to %g%% dev" % (100 * target), "train loss, last epoch",
+              "dev loss, last epoch", "grad-norm CV", "negatives kept",
+              "ReLU dead units", "params total (FFN)", "steps/s"]
+    rows = []
+    cv_scopes = set()
+    kept_methods = set()
+    for v, rs in by_variant.items():
+        reach = [epochs_to_target(r, target) for r in rs]
+        got = [e for e in reach if e is not None]
+        if not got:
+            reach_s = "not reached"
+        elif len(got) == len(rs):
+            reach_s = ("%d" % got[0]) if len(got) == 1 else "%.1f (%s)" % (
+                mean(got), ", ".join(str(e) for e in reach))
+        else:
+            reach_s = "%s; %d/%d seeds not reached" % (
+                ", ".join(str(e) for e in got), len(rs) - len(got), len(rs))
+        cvs = []
+        for r in rs:
+            cv, scope = grad_norm_cv(r)
+            if cv is not None:
+                cvs.append(cv)
+                cv_scopes.add(scope)
+        kept = []
+        for r in rs:
+            k, how = negative_kept(r, which)
+            if k is not None:
+                kept.append(k)
+                kept_methods.add("%s: %s" % (v, how))
+        dead = [(r.ffn_stats(which) or {}).get("dead_unit_ratio") for r in rs]
+        totals = distinct(r.get("params", "total") for r in rs)
+        ffns = distinct(r.get("params", "ffn") for r in rs)
+        params = "%s (%s)" % (" / ".join(fmt_int(t) for t in totals) or DASH,
+                              " / ".join(fmt_int(t) for t in ffns) or DASH)
+        name = v + (" *" if v in unfinished_variants else "")
+        rows.append([
+            "**%s**" % name, str(len(rs)),
+            fmt_pm([r.best_dev_acc for r in rs], 100, 2),
+            fmt_pm([r.final_dev_acc for r in rs], 100, 2),
+            reach_s,
+            fmt_pm([r.last_epoch.get("train_loss") for r in rs], 1, 4),
+            fmt_pm([r.last_epoch.get("dev_loss") for r in rs], 1, 4),
+            fmt_pm(cvs, 1, 3),
+            fmt_pm(kept, 100, 1, "%"),
+            fmt_pm(dead, 100, 1, "%") if v == "relu" else DASH,
+            params,
+            fmt_pm([r.steps_per_s() for r in rs], 1, 1),
+        ])
+    lines = ["## Summary", "",
+             "Mean ± sample standard deviation over seeds (a single value for one seed). "
+             "FFN statistics are taken at the %s epoch. Definitions are at the end." % which, "",
+             md_table(header, rows)]
+    return lines, cv_scopes, kept_methods
+
+
+def ffn_stats_section(by_variant, which):
+    header = ["variant", "pre-act. < 0", "act. output < 0", "negatives kept",
+              "in bump [-5, 0)", "left of min", "right of min", "dead units (pre never > 0)",
+              "pre-act. mean ± std", "act. output std", "block output std"]
+    rows = []
+    for v, rs in by_variant.items():
+        stats = [r.ffn_stats(which) or {} for r in rs]
+
+        def col(key, sub=None, scale=100.0, digits=1, suffix="%"):
+            vals = [(s.get(key) or {}).get(sub) if sub else s.get(key) for s in stats]
+            return fmt_pm([x if finite(x) else None for x in vals], scale, digits, suffix)
+
+        pre_mean = [((s.get("pre_activation") or {}).get("mean")) for s in stats]
+        pre_std = [((s.get("pre_activation") or {}).get("std")) for s in stats]
+        kept = [negative_kept(r, which)[0] for r in rs]
+        rows.append([
+            "**%s**" % v, col("negative_fraction"), col("negative_kept_fraction"),
+            fmt_pm(kept, 100, 1, "%"), col("bump", "fraction"), col("bump", "left_of_min"),
+            col("bump", "right_of_min"), col("dead_unit_ratio"),
+            "%s ± %s" % (fmt_num(mean(pre_mean), 3), fmt_num(mean(pre_std), 3)),
+            fmt_num(mean([(s.get("activation_output") or {}).get("std") for s in stats]), 3),
+            fmt_num(mean([(s.get("block_output") or {}).get("std") for s in stats]), 3),
+        ])
+    return ["### FFN statistics on the dev set (%s epoch)" % which, "",
+            "First FFN layer, every element of every real token of the dev set, mean over seeds "
+            "(± sample std for the fractions). For gated variants \"pre-act.\" is the gate "
+            "`W_gate x`. Distribution columns give the mean over seeds of each run's mean and "
+            "population std.", "",
+            md_table(header, rows)]
+
+
+def significance_section(by_variant, alpha):
+    variants = list(by_variant)
+    lines = ["## Paired significance: McNemar's exact test on dev predictions", ""]
+    if len(variants) < 2:
+        return lines + ["Only one variant: nothing to compare.", ""]
+    lines += [
+        "For each pair of variants A vs B and each seed both ran, the dev examples are paired: "
+        "b = A right and B wrong, c = A wrong and B right. Under the null hypothesis (same error "
+        "rate) each discordant example goes either way with probability 1/2, so the two-sided "
+        "exact p = min(1, 2 · P[X ≤ min(b, c)]), X ~ Binomial(b + c, 1/2). **Per seed** uses the "
+        "predictions of that seed's two runs; **pooled** adds b and c over the seeds and tests "
+        "once (this treats the seeds' repeated passes over the same dev examples as independent, "
+        "so it is a summary, not a strict test). Holm's correction is applied to the pooled "
+        "p-values across all pairs; a difference is called significant when the Holm-adjusted "
+        "p < %g. Predictions at the **final** epoch; the last table repeats the pooled test on "
+        "the best-epoch predictions." % alpha, ""]
+    header = ["A vs B", "seed", "dev examples", "acc A (%)", "acc B (%)", "b (A✓ B✗)",
+              "c (A✗ B✓)", "p (exact)", "Holm p", "verdict"]
+    results = {}
+    for which in ("final", "best"):
+        pairs = []
+        for i in range(len(variants)):
+            for j in range(i + 1, len(variants)):
+                a, b_ = variants[i], variants[j]
+                ra = {r.seed: r for r in by_variant[a]}
+                rb = {r.seed: r for r in by_variant[b_]}
+                per_seed, bsum, csum, nsum, skipped = [], 0, 0, 0, []
+                for seed in sorted(set(ra) & set(rb)):
+                    pa, pb = ra[seed].predictions(which), rb[seed].predictions(which)
+                    if pa is None or pb is None or pa[0] != pb[0]:
+                        skipped.append(seed)
+                        continue
+                    bb, cc, n = discordant(pa[0], pa[1], pb[1])
+                    acc_a = sum(1 for y, p in zip(*pa) if y == p) / n
+                    acc_b = sum(1 for y, p in zip(*pb) if y == p) / n
+                    per_seed.append((seed, n, acc_a, acc_b, bb, cc, mcnemar_exact(bb, cc)))
+                    bsum, csum, nsum = bsum + bb, csum + cc, nsum + n
+                pooled_p = mcnemar_exact(bsum, csum) if per_seed else None
+                pairs.append({"a": a, "b": b_, "per_seed": per_seed, "b_sum": bsum, "c_sum": csum,
+                              "n": nsum, "p": pooled_p, "skipped": skipped})
+        adjusted = holm([p["p"] for p in pairs])
+        for p, adj in zip(pairs, adjusted):
+            p["holm"] = adj
+        results[which] = pairs
+    rows = []
+    notes = []
+    for p in results["final"]:
+        label = "%s vs %s" % (p["a"], p["b"])
+        for seed, n, acc_a, acc_b, bb, cc, pv in p["per_seed"]:
+            rows.append([label, str(seed), str(n), "%.2f" % (100 * acc_a), "%.2f" % (100 * acc_b),
+                         str(bb), str(cc), fmt_p(pv), "", ""])
+        if p["per_seed"]:
+            verdict = _verdict(p, alpha)
+            rows.append(["**%s**" % label, "**pooled**", str(p["n"]), "", "", "**%d**" % p["b_sum"],
+                         "**%d**" % p["c_sum"], "**%s**" % fmt_p(p["p"]), "**%s**" % fmt_p(p["holm"]),
+                         "**%s**" % verdict])
+        else:
+            rows.append([label, DASH, "0", "", "", "", "", DASH, DASH, "no common seed with "
+                         "predictions"])
+        if p["skipped"]:
+            notes.append("%s: seed(s) %s skipped (predictions missing or on different dev labels)"
+                         % (label, ", ".join(str(s) for s in p["skipped"])))
+    lines.append(md_table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"]))
+    lines.append("")
+    rows = []
+    for p in results["best"]:
+        if p["per_seed"]:
+            rows.append(["%s vs %s" % (p["a"], p["b"]), str(len(p["per_seed"])), str(p["n"]),
+                         str(p["b_sum"]), str(p["c_sum"]), fmt_p(p["p"]), fmt_p(p["holm"]),
+                         _verdict(p, alpha)])
+    if rows:
+        lines += ["Pooled test on the predictions at each run's best-dev-accuracy epoch (chosen on "
+                  "the same dev set, so optimistic):", "",
+                  md_table(["A vs B", "seeds", "dev examples", "b (A✓ B✗)", "c (A✗ B✓)",
+                            "p (exact)", "Holm p", "verdict"], rows,
+                           ["l", "r", "r", "r", "r", "r", "r", "l"]), ""]
+    for n in notes:
+        lines.append("- " + n)
+    if notes:
+        lines.append("")
+    return lines
+
+
+def _verdict(p, alpha):
+    if p["holm"] is None:
+        return DASH
+    if p["holm"] < alpha:
+        better = p["a"] if p["b_sum"] > p["c_sum"] else p["b"]
+        return "significant: %s better" % better
+    return "not significant"
+
+
+def definitions_section(target, which, cv_scopes, kept_methods):
+    kept = "; ".join(sorted(kept_methods)) if kept_methods else "none computed"
+    return [
+        "## Definitions", "",
+        "- **best / final dev acc**: the run's highest dev accuracy over its epochs "
+        "(`best_dev_acc`) and its accuracy after the last epoch (`final_dev_acc`).",
+        "- **epochs to %g%% dev**: the first epoch whose dev accuracy is ≥ %g%%, per seed "
+        "(mean, then the per-seed values); \"not reached\" when no epoch got there."
+        % (100 * target, 100 * target),
+        "- **train / dev loss, last epoch**: the mean training-batch cross-entropy of the last "
+        "epoch (dropout on) and the dev loss after it.",
+        "- **grad-norm CV**: coefficient of variation (population std / mean) of the global "
+        "gradient L2 norm over the logged steps (every `log_every` steps) after the first "
+        "epoch — the first epoch's transient is left out; with a single epoch, its second half. "
+        "Lower is steadier. Used here: %s." % (", ".join(sorted(cv_scopes)) or "none"),
+        "- **negatives kept**: the fraction of negative pre-activations whose activation output "
+        "is non-zero, i.e. negative inputs that still pass information (and gradient) on. For "
+        "relu/swish/gelu it is measured: `negative_kept_fraction / negative_fraction` (these "
+        "activations keep the sign, so an output < 0 is exactly a negative input mapped to a "
+        "non-zero value; ReLU gives 0). For gated variants the output is `act(gate) · up`, whose "
+        "sign also depends on `up`, so it is derived from the gate histogram instead: the "
+        "negative gate values above the point where the float32 activation becomes exactly 0 "
+        "(SiLU: below -88.7, where exp overflows — decided from the recorded minimum; GELU: "
+        "below about -5.6, where erf rounds to -1 — counted at the 0.1 bin resolution). "
+        "Source per variant: %s." % kept,
+        "- **ReLU dead units**: `dead_unit_ratio`, the fraction of hidden units whose "
+        "pre-activation is never > 0 on the whole dev set, at the %s epoch (shown for relu only; "
+        "the FFN table has it for every variant)." % which,
+        "- **params total (FFN)**: all trainable parameters (embeddings included), and the first "
+        "FFN block's.",
+        "- **steps/s**: training steps per second of training time (`timing.steps_per_s`), "
+        "evaluation excluded.",
+        "- **bump**: fraction of the SiLU inputs (gate for SwiGLU) in [-5, 0), split at the "
+        "minimum x = -1.2785 of silu (left: silu decreasing).", ""]
+
+
+def bench_section(kernel, steps, out_dir, figures):
+    from report_plots import bench_series_label, fig_bench_bandwidth, fig_bench_speedup
+    lines = ["## Kernel benchmark: fused vs unfused SwiGLU", ""]
+    files = distinct(r["_file"] for r in kernel + steps)
+    lines.append("From %s (`build/tools/bench_swiglu --json FILE`)." %
+                 ", ".join("`%s`" % f for f in files))
+    lines.append("")
+    if kernel:
+        for name, fn in (("bench_speedup.png", fig_bench_speedup),
+                         ("bench_bandwidth.png", fig_bench_bandwidth)):
+            cap = fn(kernel, os.path.join(out_dir, name))
+            if cap:
+                figures.append(name)
+                lines += ["![%s](%s)" % (name, name), "", "*%s*" % cap, ""]
+        header = ["device", "elements", "pass", "fused ms", "unfused ms", "speedup",
+                  "fused GB/s", "unfused GB/s", "copy GB/s", "fused / copy"]
+        rows = []
+        for r in sorted(kernel, key=lambda r: (str(r["device"]), str(r["device_name"]),
+                                               r["threads"], r["elements"],
+                                               0 if r["pass"] == "forward" else 1)):
+            rows.append([bench_series_label((r["device"], r["device_name"], r["threads"])),
+                         fmt_int(r["elements"]), r["pass"], "%.4f" % r["fused_ms"],
+                         "%.4f" % r["unfused_ms"], "%.2f×" % r["speedup"],
+                         fmt_num(r.get("fused_gbps"), 1), fmt_num(r.get("unfused_gbps"), 1),
+                         fmt_num(r.get("copy_gbps"), 1),
+                         (fmt_num(100 * r["copy_fraction"], 0) + "%")
+                         if finite(r.get("copy_fraction")) else DASH])
+        lines += [md_table(header, rows, ["l", "r", "l"] + ["r"] * 7), ""]
+    if steps:
+        header = ["device", "threads", "ffn", "path", "batch × seq", "step ms", "steps/s"]
+        rows = []
+        for r in steps:
+            rows.append([bench_series_label((r["device"], r["device_name"], 0)),
+                         str(r.get("threads", DASH)), str(r["ffn"]),
+                         "fused" if r["fused"] else "unfused",
+                         "%s × %s" % (r.get("batch", "?"), r.get("seq_len", "?")),
+                         "%.3f" % r["step_ms"],
+                         fmt_num(r.get("steps_per_s") if finite(r.get("steps_per_s"))
+                                 else 1000.0 / r["step_ms"], 1)])
+        lines += ["One SST-2 training step (forward, backward, AdamW):", "",
+                  md_table(header, rows, ["l", "r", "l", "l", "r", "r", "r"]), ""]
+    return lines
+
+
+def run_report(args):
+    from report_plots import (fig_accuracy, fig_ffn_outputs, fig_grad_norms, fig_loss,
+                              fig_pre_activations, fig_swish_bump)
+    out_dir = args.out
+    bench_paths = list(args.bench or [])
+    runs_lines, by_variant = [], None
+    notes = []
+    figures = []
+    if args.runs_dir is not None:
+        if not os.path.isdir(args.runs_dir):
+            sys.stderr.write("%s: error: %s is not a directory\n" % (PROG, args.runs_dir))
+            return 1
+        runs = load_runs(args.runs_dir, warn)
+        bench_paths += sorted(p for p in glob.glob(os.path.join(args.runs_dir, "bench*.json"))
+                              if p not in bench_paths)
+        if not runs:
+            sys.stderr.write("%s: error: no usable run file (<ffn>_seed<k>.json) in %s\n"
+                             % (PROG, args.runs_dir))
+            return 1
+        summary = load_summary(args.runs_dir, warn)
+        by_variant, left_out, unfinished = select_runs(runs, args.include_unfinished)
+    kernel, steps = load_bench(bench_paths, warn) if bench_paths else ([], [])
+    if by_variant is None and not kernel and not steps:
+        sys.stderr.write("%s: error: no usable benchmark record in %s\n"
+                         % (PROG, ", ".join(bench_paths)))
+        return 1
+    os.makedirs(out_dir, exist_ok=True)
+
+    if by_variant is not None:
+        runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
+        runs_lines.append("")
+        table, cv_scopes, kept_methods = summary_section(by_variant, args.target_acc,
+                                                         args.hist_epoch, unfinished)
+        runs_lines += table + [""]
+        runs_lines += ffn_stats_section(by_variant, args.hist_epoch) + [""]
+        runs_lines += significance_section(by_variant, args.alpha)
+        runs_lines += ["## Figures", ""]
+        which = args.hist_epoch
+        specs = [
+            ("loss.png", "Training loss", lambda p: fig_loss(by_variant, p)),
+            ("dev_accuracy.png", "Dev accuracy",
+             lambda p: fig_accuracy(by_variant, p, args.target_acc)),
+            ("ffn_outputs.png", "FFN activation output and block output",
+             lambda p: fig_ffn_outputs(by_variant, p, which)),
+            ("pre_activations.png", "Pre-activation distributions",
+             lambda p: fig_pre_activations(by_variant, p, which)),
+            ("swish_bump.png", "The Swish bump", lambda p: fig_swish_bump(by_variant, p, which)),
+            ("grad_norms.png", "Gradient-norm flow", lambda p: fig_grad_norms(by_variant, p)),
+        ]
+        for i, (name, title, fn) in enumerate(specs, 1):
+            cap = fn(os.path.join(out_dir, name))
+            runs_lines.append("### %d. %s" % (i, title))
+            runs_lines.append("")
+            if cap:
+                figures.append(name)
+                runs_lines += ["![%s](%s)" % (title, name), "", "*%s*" % cap, ""]
+            else:
+                runs_lines += ["Not drawn: %s." % _missing_reason(name), ""]
+        runs_lines += definitions_section(args.target_acc, args.hist_epoch, cv_scopes,
+                                          kept_methods)
+    else:
+        runs_lines += ["# Kernel benchmark report", ""]
+
+    bench_lines = bench_section(kernel, steps, out_dir, figures) if (kernel or steps) else []
+    body = runs_lines + bench_lines
+    if notes:
+        body += ["## Notes", ""] + ["- " + n for n in notes] + [""]
+    write_text_atomically(os.path.join(out_dir, "report.md"), "\n".join(body).rstrip() + "\n")
+    print("%s: wrote %s and %d figure(s): %s" % (PROG, os.path.join(out_dir, "report.md"),
+                                                  len(figures), ", ".join(figures)))
+    return 0
+
+
+def _missing_reason(name):
+    return {
+        "swish_bump.png": "no swiglu or swish run with FFN statistics",
+        "grad_norms.png": "no run has logged steps",
+    }.get(name, "the runs hold no FFN statistics")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog=PROG, description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs_dir", nargs="?", metavar="RUNS_DIR",
+                    help="directory of <ffn>_seed<k>.json run files (and summary.json)")
+    ap.add_argument("--out", required=True, metavar="DIR",
+                    help="output directory for report.md and the PNG figures")
+    ap.add_argument("--bench", action="append", metavar="BENCH.json",
+                    help="bench_swiglu JSON file to plot (repeatable; bench*.json in RUNS_DIR "
+                         "are included automatically)")
+    ap.add_argument("--target-acc", type=float, default=0.75, metavar="F",
+                    help="dev accuracy for the 'epochs to reach' column (default 0.75)")
+    ap.add_argument("--hist-epoch", choices=("final", "best"), default="final",
+                    help="epoch whose FFN statistics and histograms are shown (default final)")
+    ap.add_argument("--alpha", type=float, default=0.05,
+                    help="significance level for McNemar's test after Holm's correction")
+    ap.add_argument("--include-unfinished", action="store_true",
+                    help="also use runs whose status is not 'finished'")
+    args = ap.parse_args(argv)
+    if args.runs_dir is None and not args.bench:
+        ap.error("give RUNS_DIR, --bench FILE, or both")
+    if not 0 < args.target_acc <= 1:
+        ap.error("--target-acc must be in (0, 1]")
+    return run_report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
