@@ -1,0 +1,158 @@
+// The CUDA backend: forwards each Backend entry point to the kernels in cuda/.
+#include <memory>
+#include <string>
+
+#include "core/backend.h"
+#include "core/error.h"
+#include "cuda/kernels.h"
+
+namespace ag {
+
+namespace {
+
+class CudaBackend final : public Backend {
+ public:
+  Device device() const override { return Device::CUDA; }
+  std::string device_name() const override { return gpu::device_name(); }
+
+  void* allocate(size_t bytes) override { return gpu::allocate(bytes); }
+  void deallocate(void* p, size_t bytes) override { gpu::deallocate(p, bytes); }
+  void copy_from_host(void* dst, const void* src, size_t bytes) override {
+    gpu::copy_from_host(dst, src, bytes);
+  }
+  void copy_to_host(void* dst, const void* src, size_t bytes) override {
+    gpu::copy_to_host(dst, src, bytes);
+  }
+  void copy(void* dst, const void* src, size_t bytes) override { gpu::copy(dst, src, bytes); }
+  void synchronize() override { gpu::synchronize(); }
+  size_t peak_allocated_bytes() const override { return gpu::peak_allocated_bytes(); }
+
+  void fill(float* y, int64_t n, float v) override { gpu::fill(y, n, v); }
+  void unary(math::UnaryOp op, const math::UnaryParams& p, const float* x, float* y,
+             int64_t n) override {
+    gpu::unary(op, p, x, y, n);
+  }
+  void unary_backward(math::UnaryOp op, const math::UnaryParams& p, const float* x, const float* gy,
+                      float* gx, int64_t n) override {
+    gpu::unary_backward(op, p, x, gy, gx, n);
+  }
+  void binary(math::BinaryOp op, float s, const math::BroadcastPlan& plan, const float* a,
+              const float* b, float* y) override {
+    gpu::binary(op, s, plan, a, b, y);
+  }
+  void binary_backward(math::BinaryOp op, float s, const math::BroadcastPlan& plan, const float* a,
+                       const float* b, const float* gy, float* ga, float* gb) override {
+    gpu::binary_backward(op, s, plan, a, b, gy, ga, gb);
+  }
+  void add_inplace(float* y, const float* x, int64_t n) override { gpu::add_inplace(y, x, n); }
+  void scale_inplace(float* y, float s, int64_t n) override { gpu::scale_inplace(y, s, n); }
+
+  void gated(math::UnaryOp act, const math::UnaryParams& p, const float* a, const float* b,
+             float* h, int64_t n) override {
+    gpu::gated(act, p, a, b, h, n);
+  }
+  void gated_backward(math::UnaryOp act, const math::UnaryParams& p, const float* a, const float* b,
+                      const float* gh, float* ga, float* gb, int64_t n) override {
+    gpu::gated_backward(act, p, a, b, gh, ga, gb, n);
+  }
+
+  void gather_strided(const math::StridedView& v, const float* x, float* y) override {
+    gpu::gather_strided(v, x, y);
+  }
+  void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) override {
+    gpu::reduce_sum(plan, x, y);
+  }
+  void copy_2d(const float* src, int64_t sp, float* dst, int64_t dp, int64_t rows, int64_t cols,
+               bool acc) override {
+    gpu::copy_2d(src, sp, dst, dp, rows, cols, acc);
+  }
+  void sum_squares(const float* x, int64_t n, float* y) override { gpu::sum_squares(x, n, y); }
+
+  void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+            int64_t lda, int64_t sa, const float* B, int64_t ldb, int64_t sb, float beta, float* C,
+            int64_t ldc, int64_t sc, int64_t batch) override {
+    gpu::gemm(ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+  }
+
+  void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+               bool log) override {
+    gpu::softmax(x, y, outer, n, inner, log);
+  }
+  void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
+                        int64_t inner, bool log) override {
+    gpu::softmax_backward(y, gy, gx, outer, n, inner, log);
+  }
+  void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
+                  float* rstd, int64_t rows, int64_t cols, float eps) override {
+    gpu::layer_norm(x, w, b, y, mean, rstd, rows, cols, eps);
+  }
+  void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
+                           const float* gy, float* gx, float* gw, float* gb, int64_t rows,
+                           int64_t cols) override {
+    gpu::layer_norm_backward(x, w, mean, rstd, gy, gx, gw, gb, rows, cols);
+  }
+
+  void embedding(const float* w, const int32_t* idx, float* y, int64_t n_idx, int64_t dim,
+                 int64_t vocab) override {
+    gpu::embedding(w, idx, y, n_idx, dim, vocab);
+  }
+  void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx,
+                          int64_t dim, int64_t vocab) override {
+    gpu::embedding_backward(gy, idx, gw, n_idx, dim, vocab);
+  }
+
+  void cross_entropy(const float* logits, const int32_t* t, float* loss, float* lse, int64_t N,
+                     int64_t C) override {
+    gpu::cross_entropy(logits, t, loss, lse, N, C);
+  }
+  void cross_entropy_backward(const float* logits, const int32_t* t, const float* lse,
+                              const float* gloss, float* gx, int64_t N, int64_t C) override {
+    gpu::cross_entropy_backward(logits, t, lse, gloss, gx, N, C);
+  }
+
+  void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) override {
+    gpu::argmax_rows(x, out, rows, cols);
+  }
+
+  void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed,
+               uint64_t offset) override {
+    gpu::dropout(x, y, n, p, seed, offset);
+  }
+
+  void adamw(float* p, const float* g, float* m, float* v, int64_t n,
+             const math::AdamWStep& s) override {
+    gpu::adamw(p, g, m, v, n, s);
+  }
+  void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s) override {
+    gpu::sgd(p, g, buf, n, s);
+  }
+
+  // CUDA events: marks go on the stream, so timing does not stall the device between them.
+  std::shared_ptr<void> timing_mark() override {
+    return std::shared_ptr<void>(gpu::event_record(), gpu::event_destroy);
+  }
+  double timing_elapsed_ms(const std::shared_ptr<void>& start,
+                           const std::shared_ptr<void>& end) override {
+    return gpu::event_elapsed_ms(start.get(), end.get());
+  }
+
+  void check_errors() override { gpu::check_errors(); }
+};
+
+}  // namespace
+
+bool cuda_device_present() {
+  return gpu::device_present();
+}
+
+Backend& cuda_backend() {
+  if (!gpu::device_present()) {
+    fail(
+        "no CUDA device is available (the CUDA backend is built, but the driver reports no "
+        "GPU); use --device cpu");
+  }
+  static CudaBackend instance;
+  return instance;
+}
+
+}  // namespace ag

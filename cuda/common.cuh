@@ -1,0 +1,90 @@
+// What every .cu file of the backend shares: error checking with file:line, the one stream,
+// launch geometry, the device-side error report, and scratch buffers from the caching allocator.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace ag::gpu {
+
+// Every runtime call goes through this: a failure names the call, the file and line, and
+// CUDA's own message ("out of memory", "an illegal memory access was encountered", ...).
+#define AG_CUDA_CHECK(call)                                                                    \
+  do {                                                                                         \
+    const cudaError_t ag_err_ = (call);                                                        \
+    if (ag_err_ != cudaSuccess)                                                                \
+      ::ag::fail(__FILE__, ":", __LINE__, ": ", #call, " failed: ", cudaGetErrorName(ag_err_), \
+                 " (", cudaGetErrorString(ag_err_), ")");                                      \
+  } while (0)
+
+#define AG_CUBLAS_CHECK(call)                                                                    \
+  do {                                                                                           \
+    const cublasStatus_t ag_st_ = (call);                                                        \
+    if (ag_st_ != CUBLAS_STATUS_SUCCESS)                                                         \
+      ::ag::fail(__FILE__, ":", __LINE__, ": ", #call, " failed: ", cublasGetStatusName(ag_st_), \
+                 " (", cublasGetStatusString(ag_st_), ")");                                      \
+  } while (0)
+
+// After a kernel launch: catches bad launch configurations at once (no synchronisation; faults
+// inside the kernel surface at the next synchronising call, also checked).
+#define AG_CUDA_LAUNCHED() AG_CUDA_CHECK(cudaGetLastError())
+
+cudaStream_t stream();    // the backend's one stream (created on first use)
+cublasHandle_t cublas();  // created once, bound to stream()
+int sm_count();           // multiprocessors of the current device
+
+// The device-side error report (host-mapped memory: kernels write it, the host reads it after a
+// synchronisation without a copy). The first reporter wins; later ones are dropped.
+enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1, kTargetOutOfRange = 2 };
+struct DeviceErrorReport {
+  int code;
+  int value;     // the offending index
+  int position;  // where it was in the index tensor
+  int limit;     // the valid range was [0, limit)
+};
+DeviceErrorReport* device_error_report();  // device pointer for kernels
+
+__device__ inline void report_error(DeviceErrorReport* r, int code, int value, int64_t position,
+                                    int64_t limit) {
+  if (atomicCAS(&r->code, kNoError, code) == kNoError) {
+    r->value = value;
+    r->position = int(position);
+    r->limit = int(limit);
+    __threadfence_system();
+  }
+}
+
+constexpr int kThreads = 256;
+
+// Blocks for a grid-stride loop over n items: enough to fill the device several times over,
+// never more than the work needs.
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  const int64_t needed = (n + threads - 1) / threads;
+  const int64_t cap = int64_t(sm_count()) * 32;
+  return unsigned(needed < 1 ? 1 : (needed < cap ? needed : cap));
+}
+
+// A temporary device buffer from the caching allocator, returned when it goes out of scope.
+// Returning it before the kernels that use it have run is safe: every kernel is on the one
+// stream, so whoever gets the block next is queued after them.
+class Scratch {
+ public:
+  explicit Scratch(size_t bytes);
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <class T>
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
+
+ private:
+  void* ptr_;
+  size_t bytes_;
+};
+
+}  // namespace ag::gpu

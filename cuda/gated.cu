@@ -1,0 +1,126 @@
+// The fused gated-unit kernels (SwiGLU = silu(a) * b, GeGLU = gelu(a) * b).
+//
+// Forward reads a and b once and writes h: 12 bytes per element, against 20 for the unfused
+// pair (silu: read a, write s; mul: read s and b, write h). Backward reads a, b, dh once and
+// writes da, db, recomputing sigmoid(a) instead of loading a saved activation: 20 bytes against
+// 36 for the unfused backward pair. At sizes where the GPU is bound by memory bandwidth, that is
+// the speedup fusion can buy (1.67x and 1.8x). The arithmetic is core/math/gated.h, shared with
+// the CPU kernels; the sigmoid there is finite for every finite input.
+#include "core/math/gated.h"
+#include "cuda/kernels.h"
+#include "cuda/map.cuh"
+
+namespace ag::gpu {
+
+namespace {
+
+template <class Act>
+struct GatedForward {
+  Act act;
+  const float* __restrict__ a;
+  const float* __restrict__ b;
+  float* __restrict__ h;
+  __device__ void one(int64_t i) const { h[i] = math::gated_forward(act, a[i], b[i]); }
+  __device__ void quad(int64_t q) const {
+    const float4 u = load4(a, q), v = load4(b, q);
+    store4(h, q,
+           make_float4(math::gated_forward(act, u.x, v.x), math::gated_forward(act, u.y, v.y),
+                       math::gated_forward(act, u.z, v.z), math::gated_forward(act, u.w, v.w)));
+  }
+};
+
+// da = dh * b * act'(a),  db = dh * act(a)
+template <class Act>
+struct GatedBackward {
+  Act act;
+  const float* __restrict__ a;
+  const float* __restrict__ b;
+  const float* __restrict__ gh;
+  float* __restrict__ ga;
+  float* __restrict__ gb;
+  __device__ void one(int64_t i) const {
+    float da, db;
+    math::gated_backward(act, a[i], b[i], gh[i], da, db);
+    ga[i] = da;
+    gb[i] = db;
+  }
+  __device__ void quad(int64_t q) const {
+    const float4 u = load4(a, q), v = load4(b, q), g = load4(gh, q);
+    float4 da, db;
+    math::gated_backward(act, u.x, v.x, g.x, da.x, db.x);
+    math::gated_backward(act, u.y, v.y, g.y, da.y, db.y);
+    math::gated_backward(act, u.z, v.z, g.z, da.z, db.z);
+    math::gated_backward(act, u.w, v.w, g.w, da.w, db.w);
+    store4(ga, q, da);
+    store4(gb, q, db);
+  }
+};
+
+// Only the gate needs a gradient (b is a constant): no store of db.
+template <class Act>
+struct GatedBackwardA {
+  Act act;
+  const float* __restrict__ a;
+  const float* __restrict__ b;
+  const float* __restrict__ gh;
+  float* __restrict__ ga;
+  __device__ void one(int64_t i) const {
+    float da, db;
+    math::gated_backward(act, a[i], b[i], gh[i], da, db);
+    ga[i] = da;
+  }
+  __device__ void quad(int64_t q) const {
+    const float4 u = load4(a, q), v = load4(b, q), g = load4(gh, q);
+    float4 da;
+    float unused;
+    math::gated_backward(act, u.x, v.x, g.x, da.x, unused);
+    math::gated_backward(act, u.y, v.y, g.y, da.y, unused);
+    math::gated_backward(act, u.z, v.z, g.z, da.z, unused);
+    math::gated_backward(act, u.w, v.w, g.w, da.w, unused);
+    store4(ga, q, da);
+  }
+};
+
+// Only the up branch needs a gradient: db = dh * act(a), b is never read.
+template <class Act>
+struct GatedBackwardB {
+  Act act;
+  const float* __restrict__ a;
+  const float* __restrict__ gh;
+  float* __restrict__ gb;
+  __device__ void one(int64_t i) const { gb[i] = gh[i] * act.forward(a[i]); }
+  __device__ void quad(int64_t q) const {
+    const float4 u = load4(a, q), g = load4(gh, q);
+    store4(gb, q,
+           make_float4(g.x * act.forward(u.x), g.y * act.forward(u.y), g.z * act.forward(u.z),
+                       g.w * act.forward(u.w)));
+  }
+};
+
+}  // namespace
+
+void gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
+           float* h, int64_t n) {
+  math::visit_unary(act, prm, [&](auto fn) {
+    launch_map(GatedForward<decltype(fn)>{fn, a, b, h}, n,
+               aligned16(a) && aligned16(b) && aligned16(h));
+  });
+}
+
+void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
+                    const float* gh, float* ga, float* gb, int64_t n) {
+  const bool aligned =
+      aligned16(a) && aligned16(b) && aligned16(gh) && aligned16(ga) && aligned16(gb);
+  math::visit_unary(act, prm, [&](auto fn) {
+    using Act = decltype(fn);
+    if (ga && gb) {
+      launch_map(GatedBackward<Act>{fn, a, b, gh, ga, gb}, n, aligned);
+    } else if (ga) {
+      launch_map(GatedBackwardA<Act>{fn, a, b, gh, ga}, n, aligned);
+    } else if (gb) {
+      launch_map(GatedBackwardB<Act>{fn, a, gh, gb}, n, aligned);
+    }
+  });
+}
+
+}  // namespace ag::gpu

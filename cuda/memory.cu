@@ -1,0 +1,120 @@
+// Device memory: a caching allocator and host<->device copies.
+//
+// Training allocates the same shapes every step; cudaMalloc/cudaFree cost tens of microseconds
+// each and cudaFree synchronises the device, so freed blocks are kept in per-size free lists and
+// handed out again. Reuse needs no event bookkeeping because every kernel runs on the one stream:
+// work queued after a block is handed out runs after the work that used it before.
+#include <cstdio>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "cuda/common.cuh"
+#include "cuda/kernels.h"
+
+namespace ag::gpu {
+
+namespace {
+
+constexpr size_t kGranularity = 512;  // round sizes so near-equal requests share a free list
+
+size_t round_up(size_t bytes) {
+  return (bytes + kGranularity - 1) / kGranularity * kGranularity;
+}
+
+struct Cache {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  size_t in_use = 0;
+  size_t peak = 0;
+  size_t cached = 0;
+
+  // Gives every cached block back to the driver (before retrying a failed cudaMalloc).
+  void release_cached() {
+    for (auto& [size, blocks] : free_blocks)
+      for (void* p : blocks) cudaFree(p);
+    free_blocks.clear();
+    cached = 0;
+  }
+};
+
+Cache& cache() {
+  static Cache* c = new Cache;  // never destroyed: tensors may be freed during static teardown
+  return *c;
+}
+
+}  // namespace
+
+void* allocate(size_t bytes) {
+  const size_t size = round_up(bytes);
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.free_blocks.find(size);
+  void* p = nullptr;
+  if (it != c.free_blocks.end() && !it->second.empty()) {
+    p = it->second.back();
+    it->second.pop_back();
+    c.cached -= size;
+  } else {
+    stream();  // make sure the runtime (device, stream) exists before the first allocation
+    cudaError_t err = cudaMalloc(&p, size);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      AG_CUDA_CHECK(cudaStreamSynchronize(stream()));  // cached blocks may still be in use
+      c.release_cached();
+      err = cudaMalloc(&p, size);
+    }
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      size_t free_bytes = 0, total_bytes = 0;
+      cudaMemGetInfo(&free_bytes, &total_bytes);
+      fail("CUDA out of memory allocating ", bytes, " bytes (", bytes >> 20,
+           " MiB): ", cudaGetErrorString(err), "; the device has ", free_bytes >> 20,
+           " MiB free of ", total_bytes >> 20, " MiB, this process holds ", c.in_use >> 20,
+           " MiB in tensors");
+    }
+  }
+  c.in_use += size;
+  if (c.in_use > c.peak) c.peak = c.in_use;
+  return p;
+}
+
+void deallocate(void* ptr, size_t bytes) {
+  const size_t size = round_up(bytes);
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.in_use -= size;
+  c.cached += size;
+  c.free_blocks[size].push_back(ptr);
+}
+
+size_t peak_allocated_bytes() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.peak;
+}
+
+Scratch::Scratch(size_t bytes) : ptr_(bytes ? allocate(bytes) : nullptr), bytes_(bytes) {}
+Scratch::~Scratch() {
+  if (ptr_) deallocate(ptr_, bytes_);
+}
+
+void copy_from_host(void* dst, const void* host_src, size_t bytes) {
+  if (bytes == 0) return;
+  // From pageable memory the copy has left host_src by the time the call returns, so the caller
+  // may free it at once.
+  AG_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
+}
+
+void copy_to_host(void* host_dst, const void* src, size_t bytes) {
+  if (bytes != 0)
+    AG_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream()));
+  check_errors();  // synchronises; a kernel that saw a bad index is reported here
+}
+
+void copy(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  AG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
+}
+
+}  // namespace ag::gpu

@@ -1,0 +1,44 @@
+// Optimizer updates: one streaming pass over parameter, gradient and state, with the update
+// rules of core/math/optim.h (PyTorch's order of operations, shared with the CPU).
+#include "core/math/optim.h"
+#include "cuda/kernels.h"
+#include "cuda/map.cuh"
+
+namespace ag::gpu {
+
+namespace {
+
+struct AdamW {
+  float* __restrict__ p;
+  const float* __restrict__ g;
+  float* __restrict__ m;
+  float* __restrict__ v;
+  math::AdamWStep s;
+  __device__ void one(int64_t i) const { math::adamw_update(p[i], g[i], m[i], v[i], s); }
+  __device__ void quad(int64_t i) const {
+    for (int64_t k = 4 * i; k < 4 * i + 4; ++k) one(k);  // four scalar updates: already coalesced
+  }
+};
+
+struct Sgd {
+  float* __restrict__ p;
+  const float* __restrict__ g;
+  float* __restrict__ buf;
+  math::SgdStep s;
+  __device__ void one(int64_t i) const { math::sgd_update(p[i], g[i], buf[i], s); }
+  __device__ void quad(int64_t i) const {
+    for (int64_t k = 4 * i; k < 4 * i + 4; ++k) one(k);
+  }
+};
+
+}  // namespace
+
+void adamw(float* p, const float* g, float* m, float* v, int64_t n, const math::AdamWStep& s) {
+  launch_map(AdamW{p, g, m, v, s}, n, false);
+}
+
+void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s) {
+  launch_map(Sgd{p, g, buf, s}, n, false);
+}
+
+}  // namespace ag::gpu

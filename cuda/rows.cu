@@ -1,0 +1,367 @@
+// Row-wise kernels: softmax / log_softmax, layer norm, cross-entropy, argmax.
+//
+// One block per row: each thread takes a strided share of the row, CUB's block reduction
+// combines the shares, and the per-element formulas come from core/math/rows.h (the CPU's too).
+// The block size follows the row length so short rows (32 attention scores, 64 features) do not
+// leave most of a 256-thread block idle.
+#include <cub/block/block_reduce.cuh>
+
+#include <cmath>
+
+#include "core/math/exp.h"
+#include "core/math/rows.h"
+#include "cuda/kernels.h"
+#include "cuda/map.cuh"
+
+namespace ag::gpu {
+
+namespace {
+
+struct MaxOp {
+  // std::max's rule, as the CPU uses it: a NaN candidate never replaces the running maximum.
+  __device__ float operator()(float a, float b) const { return a < b ? b : a; }
+};
+
+// Reduces v over the block and gives every thread the result.
+template <int kBlock, class T, class Op>
+__device__ T block_all_reduce(T v, Op op) {
+  using BlockReduce = cub::BlockReduce<T, kBlock>;
+  __shared__ typename BlockReduce::TempStorage temp;
+  __shared__ T result;
+  const T r = BlockReduce(temp).Reduce(v, op);
+  if (threadIdx.x == 0) result = r;
+  __syncthreads();
+  const T out = result;
+  __syncthreads();  // temp and result may be reused by the caller's next reduction
+  return out;
+}
+
+struct SumOp {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return a + b;
+  }
+};
+
+template <int kBlock, class T>
+__device__ T block_sum(T v) {
+  return block_all_reduce<kBlock>(v, SumOp{});
+}
+
+// Calls launch.template operator()<kBlock>() with a block size that suits rows of length n.
+template <class Launch>
+void with_block_for(int64_t n, Launch&& launch) {
+  if (n <= 32)
+    launch.template operator()<32>();
+  else if (n <= 256)
+    launch.template operator()<128>();
+  else
+    launch.template operator()<256>();
+}
+
+unsigned row_grid(int64_t rows) {
+  return unsigned(rows < 2147483647 ? rows : 2147483647);
+}
+
+// --- softmax -----------------------------------------------------------------------------------
+
+// Row r of the [outer, n, inner] layout starts at (r / inner) n inner + r % inner, stride inner.
+template <int kBlock>
+__global__ void softmax_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t n,
+                               int64_t inner, bool log) {
+  const int64_t r = blockIdx.x;
+  const int64_t base = (r / inner) * n * inner + r % inner;
+  const float* xr = x + base;
+  float* yr = y + base;
+  float mx = -INFINITY;
+  for (int64_t i = threadIdx.x; i < n; i += kBlock) mx = MaxOp{}(mx, xr[i * inner]);
+  mx = block_all_reduce<kBlock>(mx, MaxOp{});
+  // A row of all -inf (every position masked) has no finite max: shift by 0, as the CPU does.
+  if (!(mx > -INFINITY)) mx = 0.0f;
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += kBlock) sum += math::exp_f32(xr[i * inner] - mx);
+  sum = block_sum<kBlock>(sum);
+  if (log) {
+    const float lse = mx + logf(sum);
+    for (int64_t i = threadIdx.x; i < n; i += kBlock) yr[i * inner] = xr[i * inner] - lse;
+  } else {
+    const float inv = 1.0f / sum;
+    for (int64_t i = threadIdx.x; i < n; i += kBlock)
+      yr[i * inner] = math::exp_f32(xr[i * inner] - mx) * inv;
+  }
+}
+
+// softmax: dx = y (dy - sum dy y);  log_softmax: dx = dy - e^y sum dy
+template <int kBlock>
+__global__ void softmax_backward_kernel(const float* __restrict__ y, const float* __restrict__ gy,
+                                        float* __restrict__ gx, int64_t n, int64_t inner,
+                                        bool log) {
+  const int64_t r = blockIdx.x;
+  const int64_t base = (r / inner) * n * inner + r % inner;
+  float acc = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += kBlock) {
+    const int64_t k = base + i * inner;
+    acc += log ? gy[k] : gy[k] * y[k];
+  }
+  acc = block_sum<kBlock>(acc);
+  for (int64_t i = threadIdx.x; i < n; i += kBlock) {
+    const int64_t k = base + i * inner;
+    gx[k] = log ? math::log_softmax_backward_elem(y[k], gy[k], acc)
+                : math::softmax_backward_elem(y[k], gy[k], acc);
+  }
+}
+
+// --- layer norm --------------------------------------------------------------------------------
+
+template <int kBlock>
+__global__ void layer_norm_kernel(const float* __restrict__ x, const float* __restrict__ w,
+                                  const float* __restrict__ b, float* __restrict__ y,
+                                  float* __restrict__ mean, float* __restrict__ rstd, int64_t cols,
+                                  float eps) {
+  const int64_t r = blockIdx.x;
+  const float* xr = x + r * cols;
+  float* yr = y + r * cols;
+  float sum = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kBlock) sum += xr[c];
+  const float mu = block_sum<kBlock>(sum) / float(cols);
+  float sq = 0.0f;  // two passes: stable where E[x^2] - mu^2 is not
+  for (int64_t c = threadIdx.x; c < cols; c += kBlock) sq += (xr[c] - mu) * (xr[c] - mu);
+  const float rs = 1.0f / sqrtf(block_sum<kBlock>(sq) / float(cols) + eps);
+  if (threadIdx.x == 0) {
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+  for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
+    const float xhat = (xr[c] - mu) * rs;
+    yr[c] = xhat * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
+  }
+}
+
+// dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)),  dxhat = dy w
+template <int kBlock>
+__global__ void layer_norm_backward_kernel(const float* __restrict__ x, const float* __restrict__ w,
+                                           const float* __restrict__ mean,
+                                           const float* __restrict__ rstd,
+                                           const float* __restrict__ gy, float* __restrict__ gx,
+                                           int64_t cols) {
+  const int64_t r = blockIdx.x;
+  const float* xr = x + r * cols;
+  const float* g = gy + r * cols;
+  const float mu = mean[r], rs = rstd[r];
+  float s1 = 0.0f, s2 = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
+    const float dxhat = g[c] * (w ? w[c] : 1.0f);
+    s1 += dxhat;
+    s2 += dxhat * (xr[c] - mu) * rs;
+  }
+  const float m1 = block_sum<kBlock>(s1) / float(cols);
+  const float m2 = block_sum<kBlock>(s2) / float(cols);
+  for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
+    const float dxhat = g[c] * (w ? w[c] : 1.0f);
+    gx[r * cols + c] = math::layer_norm_backward_elem((xr[c] - mu) * rs, dxhat, rs, m1, m2);
+  }
+}
+
+// dw = sum_rows dy xhat, db = sum_rows dy, without atomics: first each chunk of kChunkRows rows
+// is summed per column (a thread per (chunk, column), neighbouring threads on neighbouring
+// columns), then a thread per column adds its chunks in order. Deterministic for a given shape.
+constexpr int64_t kChunkRows = 16;
+
+__global__ void layer_norm_param_partial_kernel(const float* __restrict__ x,
+                                                const float* __restrict__ mean,
+                                                const float* __restrict__ rstd,
+                                                const float* __restrict__ gy,
+                                                float* __restrict__ pw, float* __restrict__ pb,
+                                                int64_t rows, int64_t cols, int64_t chunks) {
+  const int64_t total = chunks * cols;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+    const int64_t chunk = i / cols, c = i % cols;
+    const int64_t r_end = (chunk + 1) * kChunkRows < rows ? (chunk + 1) * kChunkRows : rows;
+    float sw = 0.0f, sb = 0.0f;
+    for (int64_t r = chunk * kChunkRows; r < r_end; ++r) {
+      const float g = gy[r * cols + c];
+      sw += g * (x[r * cols + c] - mean[r]) * rstd[r];
+      sb += g;
+    }
+    if (pw) pw[i] = sw;
+    if (pb) pb[i] = sb;
+  }
+}
+
+__global__ void sum_chunks_kernel(const float* __restrict__ partial, float* __restrict__ out,
+                                  int64_t chunks, int64_t cols) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < cols; c += stride) {
+    float s = 0.0f;
+    for (int64_t k = 0; k < chunks; ++k) s += partial[k * cols + c];
+    out[c] = s;
+  }
+}
+
+// --- cross-entropy -----------------------------------------------------------------------------
+
+// Row n: lse_n = logsumexp(x_n), and the loss term lse_n - x_{n, t_n} in double for the mean.
+template <int kBlock>
+__global__ void cross_entropy_rows_kernel(const float* __restrict__ logits,
+                                          const int32_t* __restrict__ targets,
+                                          float* __restrict__ lse, double* __restrict__ terms,
+                                          int64_t C, DeviceErrorReport* report) {
+  const int64_t n = blockIdx.x;
+  const float* xr = logits + n * C;
+  float mx = -INFINITY;
+  for (int64_t c = threadIdx.x; c < C; c += kBlock) mx = MaxOp{}(mx, xr[c]);
+  mx = block_all_reduce<kBlock>(mx, MaxOp{});
+  if (!(mx > -INFINITY)) mx = 0.0f;
+  float sum = 0.0f;
+  for (int64_t c = threadIdx.x; c < C; c += kBlock) sum += math::exp_f32(xr[c] - mx);
+  sum = block_sum<kBlock>(sum);
+  if (threadIdx.x == 0) {
+    const float l = mx + logf(sum);
+    lse[n] = l;
+    const int32_t t = targets[n];
+    if (t < 0 || t >= C) {
+      report_error(report, kTargetOutOfRange, t, n, C);
+      terms[n] = NAN;
+    } else {
+      terms[n] = double(l) - double(xr[t]);
+    }
+  }
+}
+
+template <int kBlock>
+__global__ void mean_of_terms_kernel(const double* __restrict__ terms, int64_t N,
+                                     float* __restrict__ loss) {
+  double s = 0.0;
+  for (int64_t i = threadIdx.x; i < N; i += kBlock) s += terms[i];
+  s = block_sum<kBlock>(s);
+  if (threadIdx.x == 0) *loss = float(s / double(N));
+}
+
+// dx = g/N (softmax(x) - onehot(t)); g is read on the device (no host synchronisation).
+__global__ void cross_entropy_backward_kernel(const float* __restrict__ logits,
+                                              const int32_t* __restrict__ targets,
+                                              const float* __restrict__ lse,
+                                              const float* __restrict__ gloss,
+                                              float* __restrict__ gx, int64_t N, int64_t C) {
+  const float g_over_n = *gloss / float(N);
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < N * C; i += stride) {
+    const int64_t n = i / C, c = i % C;
+    gx[i] = math::cross_entropy_backward_elem(logits[i], lse[n], c == targets[n], g_over_n);
+  }
+}
+
+// --- argmax ------------------------------------------------------------------------------------
+
+// Like torch.argmax and the CPU: NaN wins, and the first of equal maxima is kept.
+__global__ void argmax_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows,
+                              int64_t cols) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; r < rows; r += stride) {
+    const float* xr = x + r * cols;
+    int64_t best = 0;
+    for (int64_t c = 1; c < cols; ++c) {
+      if (isnan(xr[best])) break;
+      if (xr[c] > xr[best] || isnan(xr[c])) best = c;
+    }
+    out[r] = int32_t(best);
+  }
+}
+
+}  // namespace
+
+void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+  const int64_t rows = outer * inner;
+  if (rows <= 0 || n <= 0) return;
+  with_block_for(n, [&]<int kBlock>() {
+    softmax_kernel<kBlock><<<row_grid(rows), kBlock, 0, stream()>>>(x, y, n, inner, log);
+  });
+  AG_CUDA_LAUNCHED();
+}
+
+void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
+                      int64_t inner, bool log) {
+  const int64_t rows = outer * inner;
+  if (rows <= 0 || n <= 0) return;
+  with_block_for(n, [&]<int kBlock>() {
+    softmax_backward_kernel<kBlock>
+        <<<row_grid(rows), kBlock, 0, stream()>>>(y, gy, gx, n, inner, log);
+  });
+  AG_CUDA_LAUNCHED();
+}
+
+void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
+                int64_t rows, int64_t cols, float eps) {
+  if (rows <= 0 || cols <= 0) return;
+  with_block_for(cols, [&]<int kBlock>() {
+    layer_norm_kernel<kBlock>
+        <<<row_grid(rows), kBlock, 0, stream()>>>(x, w, b, y, mean, rstd, cols, eps);
+  });
+  AG_CUDA_LAUNCHED();
+}
+
+void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
+                         const float* gy, float* gx, float* gw, float* gb, int64_t rows,
+                         int64_t cols) {
+  if (cols <= 0) return;
+  if (rows <= 0) {  // nothing to sum: zero parameter gradients, as the CPU leaves them
+    if (gw) fill(gw, cols, 0.0f);
+    if (gb) fill(gb, cols, 0.0f);
+    return;
+  }
+  if (gx) {
+    with_block_for(cols, [&]<int kBlock>() {
+      layer_norm_backward_kernel<kBlock>
+          <<<row_grid(rows), kBlock, 0, stream()>>>(x, w, mean, rstd, gy, gx, cols);
+    });
+    AG_CUDA_LAUNCHED();
+  }
+  if (!gw && !gb) return;
+  const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+  Scratch pw(gw ? sizeof(float) * size_t(chunks * cols) : 0);
+  Scratch pb(gb ? sizeof(float) * size_t(chunks * cols) : 0);
+  layer_norm_param_partial_kernel<<<grid_for(chunks * cols), kThreads, 0, stream()>>>(
+      x, mean, rstd, gy, pw.as<float>(), pb.as<float>(), rows, cols, chunks);
+  AG_CUDA_LAUNCHED();
+  if (gw) {
+    sum_chunks_kernel<<<grid_for(cols), kThreads, 0, stream()>>>(pw.as<float>(), gw, chunks, cols);
+    AG_CUDA_LAUNCHED();
+  }
+  if (gb) {
+    sum_chunks_kernel<<<grid_for(cols), kThreads, 0, stream()>>>(pb.as<float>(), gb, chunks, cols);
+    AG_CUDA_LAUNCHED();
+  }
+}
+
+void cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse, int64_t N,
+                   int64_t C) {
+  if (N <= 0) {
+    fill(loss, 1, 0.0f);
+    return;
+  }
+  Scratch terms(sizeof(double) * size_t(N));
+  with_block_for(C, [&]<int kBlock>() {
+    cross_entropy_rows_kernel<kBlock><<<row_grid(N), kBlock, 0, stream()>>>(
+        logits, targets, lse, terms.as<double>(), C, device_error_report());
+  });
+  AG_CUDA_LAUNCHED();
+  mean_of_terms_kernel<256><<<1, 256, 0, stream()>>>(terms.as<double>(), N, loss);
+  AG_CUDA_LAUNCHED();
+}
+
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
+                            const float* gloss, float* gx, int64_t N, int64_t C) {
+  if (N <= 0 || C <= 0) return;
+  cross_entropy_backward_kernel<<<grid_for(N * C), kThreads, 0, stream()>>>(logits, targets, lse,
+                                                                            gloss, gx, N, C);
+  AG_CUDA_LAUNCHED();
+}
+
+void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0) return;
+  argmax_kernel<<<grid_for(rows), kThreads, 0, stream()>>>(x, out, rows, cols);
+  AG_CUDA_LAUNCHED();
+}
+
+}  // namespace ag::gpu

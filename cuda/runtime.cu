@@ -1,0 +1,113 @@
+// The backend's runtime state: one device, one stream, one cuBLAS handle, the error report.
+#include <mutex>
+#include <string>
+
+#include "cuda/common.cuh"
+#include "cuda/kernels.h"
+
+namespace ag::gpu {
+
+namespace {
+
+struct Runtime {
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+  int sm_count = 1;
+  DeviceErrorReport* host_report = nullptr;    // pinned, mapped
+  DeviceErrorReport* device_report = nullptr;  // the same memory, as the device sees it
+
+  Runtime() {
+    AG_CUDA_CHECK(cudaSetDevice(0));
+    int device = 0;
+    AG_CUDA_CHECK(cudaGetDevice(&device));
+    AG_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
+    AG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    AG_CUBLAS_CHECK(cublasCreate(&cublas));
+    AG_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+    // Plain fp32 products: no TF32 tensor-core shortcut (which rounds inputs to 10 mantissa
+    // bits), so results match the CPU to fp32 rounding (the parity tests ask for 1e-5).
+    AG_CUBLAS_CHECK(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH));
+    AG_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&host_report), sizeof(DeviceErrorReport),
+                                cudaHostAllocMapped));
+    *host_report = DeviceErrorReport{kNoError, 0, 0, 0};
+    AG_CUDA_CHECK(
+        cudaHostGetDevicePointer(reinterpret_cast<void**>(&device_report), host_report, 0));
+  }
+  // Never destroyed: tensors freed during static teardown still return memory through us, and
+  // the driver reclaims everything at exit.
+};
+
+Runtime& runtime() {
+  static Runtime* r = new Runtime;
+  return *r;
+}
+
+}  // namespace
+
+cudaStream_t stream() {
+  return runtime().stream;
+}
+cublasHandle_t cublas() {
+  return runtime().cublas;
+}
+int sm_count() {
+  return runtime().sm_count;
+}
+DeviceErrorReport* device_error_report() {
+  return runtime().device_report;
+}
+
+bool device_present() {
+  static const bool present = [] {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky "no device" / "no driver" error
+      return false;
+    }
+    return count > 0;
+  }();
+  return present;
+}
+
+std::string device_name() {
+  cudaDeviceProp prop{};
+  AG_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  return prop.name;
+}
+
+void check_errors() {
+  Runtime& r = runtime();
+  AG_CUDA_CHECK(cudaStreamSynchronize(r.stream));
+  const DeviceErrorReport report = *r.host_report;
+  if (report.code == kNoError) return;
+  *r.host_report = DeviceErrorReport{kNoError, 0, 0, 0};
+  const char* what = report.code == kIndexOutOfRange ? "embedding: index" : "cross_entropy: target";
+  fail(what, " ", report.value, " at position ", report.position, " is out of range [0, ",
+       report.limit, ") (found by the CUDA kernel)");
+}
+
+void synchronize() {
+  check_errors();
+}
+
+void* event_record() {
+  cudaEvent_t e = nullptr;
+  AG_CUDA_CHECK(cudaEventCreate(&e));
+  AG_CUDA_CHECK(cudaEventRecord(e, stream()));
+  return e;
+}
+
+double event_elapsed_ms(void* start, void* end) {
+  float ms = 0.0f;
+  AG_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(end)));
+  AG_CUDA_CHECK(
+      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)));
+  return ms;
+}
+
+void event_destroy(void* event) {
+  if (event) cudaEventDestroy(static_cast<cudaEvent_t>(event));  // teardown: nothing to report
+}
+
+}  // namespace ag::gpu
