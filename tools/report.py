@@ -57,7 +57,11 @@ from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,
 PROG = "report.py"
 
 
+WARNINGS = []  # also listed under "Notes" in report.md
+
+
 def warn(msg):
+    WARNINGS.append(msg)
     sys.stderr.write("%s: warning: %s\n" % (PROG, msg))
 
 
@@ -272,7 +276,7 @@ def header_section(by_variant, runs_dir, left_out, unfinished_variants, summary,
                      "like summary.json): " + ", ".join(
                          "%s (%s%s)" % (r.name, r.status, _failure_text(r)) for r in left_out) + ".")
     if unfinished_variants:
-        notes.append("No finished run for %s: its row uses unfinished runs (marked *)."
+        notes.append("No finished run for %s: its row uses unfinished runs (marked \"unfinished\")."
                      % ", ".join(unfinished_variants))
     if summary is not None:
         listed = summary.get("runs") if isinstance(summary.get("runs"), list) else []
@@ -327,9 +331,8 @@ def summary_section(by_variant, target, which, unfinished_variants):
         ffns = distinct(r.get("params", "ffn") for r in rs)
         params = "%s (%s)" % (" / ".join(fmt_int(t) for t in totals) or DASH,
                               " / ".join(fmt_int(t) for t in ffns) or DASH)
-        name = v + (" *" if v in unfinished_variants else "")
         rows.append([
-            "**%s**" % name, str(len(rs)),
+            "**%s**" % v + (" (unfinished)" if v in unfinished_variants else ""), str(len(rs)),
             fmt_pm([r.best_dev_acc for r in rs], 100, 2),
             fmt_pm([r.final_dev_acc for r in rs], 100, 2),
             reach_s,
@@ -541,7 +544,7 @@ def bench_section(kernel, steps, out_dir, figures):
         for r in steps:
             rows.append([bench_series_label((r["device"], r["device_name"], 0)),
                          str(r.get("threads", DASH)), str(r["ffn"]),
-                         "fused" if r["fused"] else "unfused",
+                         ("fused" if r["fused"] else "unfused") if r["ffn"] in GATED else DASH,
                          "%s × %s" % (r.get("batch", "?"), r.get("seq_len", "?")),
                          "%.3f" % r["step_ms"],
                          fmt_num(r.get("steps_per_s") if finite(r.get("steps_per_s"))
@@ -616,6 +619,7 @@ def run_report(args):
 
     bench_lines = bench_section(kernel, steps, out_dir, figures) if (kernel or steps) else []
     body = runs_lines + bench_lines
+    notes += ["Warning: " + w for w in WARNINGS]
     if notes:
         body += ["## Notes", ""] + ["- " + n for n in notes] + [""]
     write_text_atomically(os.path.join(out_dir, "report.md"), "\n".join(body).rstrip() + "\n")

@@ -295,13 +295,13 @@ def fig_accuracy(by_variant, path, target):
             ax.plot(xs, m, color=c, lw=1.0, ls=":", alpha=0.8)
             ys_all += m
     ax.axhline(100 * target, color="0.25", lw=1.0, ls="--")
-    ax.text(ax.get_xlim()[0], 100 * target, " %g%% target" % (100 * target), va="bottom",
-            ha="left", fontsize=8, color="0.25")
     ax.axhline(50, color="0.6", lw=0.8, ls="-.")
     if ys_all:
         lo_y = min(min(ys_all), 50, 100 * target) - 2
         hi_y = max(max(ys_all), 100 * target) + 2
         ax.set_ylim(max(0, lo_y), min(100, hi_y))
+    ax.text(ax.get_xlim()[1], 100 * target, "%g%% target " % (100 * target), va="bottom",
+            ha="right", fontsize=8, color="0.25")
     ax.set_title("SST-2 dev accuracy per epoch — " + _band_note(by_variant))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
@@ -395,10 +395,12 @@ def fig_grad_norms(by_variant, path):
         color, ls = _layer_style(g, gi)
         handles.append(Line2D([], [], color=color, ls=ls, lw=1.1))
         labels.append(g)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
+    legend_cols = min(len(labels), 5 if len(axes) > 1 else 3)
+    fig.legend(handles, labels, loc="lower center", ncol=legend_cols,
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle("Gradient-norm flow during training (logged steps; per-layer lines: mean over seeds)")
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) > 5), 1, 1))
+    legend_rows = int(math.ceil(len(labels) / float(legend_cols)))
+    fig.tight_layout(rect=(0, (0.12 + 0.2 * legend_rows) / fig.get_size_inches()[1], 1, 1))
     save_figure(fig, path)
     return ("Global L2 norm of the gradient (black; mean over seeds, band min–max) and the norm "
             "of each parameter group (coloured, mean over seeds), at every logged step, before "
@@ -628,17 +630,20 @@ def fig_bench_bandwidth(records, path):
         ax.set_title("%s pass" % p)
         ax.set_xlabel("elements per input tensor (log scale)")
         ax.set_ylabel("effective bandwidth (GB/s, log scale)")
-    handles = [Line2D([], [], color=cmap(i % 10), lw=6, alpha=0.8)
-               for i in range(len(series))]
-    labels = [bench_series_label(k) for k in sorted(series, key=str)]
-    handles += [Line2D([], [], color="0.3", ls="-", marker="o", ms=4),
-                Line2D([], [], color="0.3", ls="--", marker="s", ms=4),
-                Line2D([], [], color="0.3", ls=":")]
-    labels += ["fused", "unfused", "device copy (a.clone(): read + write)"]
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)),
-               bbox_to_anchor=(0.5, -0.02), frameon=False)
+    keys = sorted(series, key=str)
+    handles = [Line2D([], [], color=cmap(i % 10), lw=2.5) for i in range(len(keys))]
+    labels = [bench_series_label(k) for k in keys]
+    style_handles = [Line2D([], [], color="0.3", ls="-", marker="o", ms=4),
+                     Line2D([], [], color="0.3", ls="--", marker="s", ms=4),
+                     Line2D([], [], color="0.3", ls=":")]
+    style_labels = ["fused", "unfused", "device copy (a.clone(): read + write)"]
+    series_rows = int(math.ceil(len(keys) / 3.0))
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(keys)),
+               bbox_to_anchor=(0.5, 0.25 / fig.get_size_inches()[1]), frameon=False)
+    fig.legend(style_handles, style_labels, loc="lower center", ncol=3,
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle("SwiGLU effective bandwidth vs a plain copy (each path's own bytes / its time)")
-    fig.tight_layout(rect=(0, 0.1 + 0.04 * (len(labels) > 4), 1, 1))
+    fig.tight_layout(rect=(0, (0.35 + 0.22 * series_rows) / fig.get_size_inches()[1], 1, 1))
     save_figure(fig, path)
     return ("Effective bandwidth of the fused and unfused paths (their own byte counts: forward "
             "12 vs 20 B/element, backward 20 vs 36 B/element) next to a device-to-device copy "
