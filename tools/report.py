@@ -555,8 +555,6 @@ def bench_section(kernel, steps, out_dir, figures):
 
 
 def run_report(args):
-    from report_plots import (fig_accuracy, fig_ffn_outputs, fig_grad_norms, fig_loss,
-                              fig_pre_activations, fig_swish_bump)
     out_dir = args.out
     bench_paths = list(args.bench or [])
     runs_lines, by_variant = [], None
@@ -581,6 +579,8 @@ def run_report(args):
                          % (PROG, ", ".join(bench_paths)))
         return 1
     os.makedirs(out_dir, exist_ok=True)
+    from report_plots import (fig_accuracy, fig_ffn_outputs, fig_grad_norms, fig_loss,
+                              fig_pre_activations, fig_swish_bump)
 
     if by_variant is not None:
         runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
