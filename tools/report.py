@@ -149,12 +149,13 @@ def grad_norm_cv(run):
     after = [s.get("grad_norm") for s in run.steps
              if isinstance(s.get("epoch"), int) and s["epoch"] > 1 and finite(s.get("grad_norm"))]
     if len(after) >= 2:
-        return coefficient_of_variation(after), "after epoch 1"
+        return coefficient_of_variation(after), "after epoch 1", len(after)
     norms = [(s["step"], s.get("grad_norm")) for s in run.steps if finite(s.get("grad_norm"))]
     if len(norms) >= 4 and len(run.epochs) == 1:
         half = norms[-1][0] / 2.0
-        return coefficient_of_variation([g for st, g in norms if st > half]), "second half of epoch 1"
-    return None, None
+        late = [g for st, g in norms if st > half]
+        return coefficient_of_variation(late), "second half of epoch 1", len(late)
+    return None, None, 0
 
 
 def negative_kept(run, which):
@@ -301,7 +302,7 @@ def summary_section(by_variant, target, which, unfinished_variants):
               "dev loss, last epoch", "grad-norm CV", "negatives kept",
               "ReLU dead units", "params total (FFN)", "steps/s"]
     rows = []
-    cv_scopes = set()
+    cv_scopes = {}
     kept_methods = set()
     for v, rs in by_variant.items():
         reach = [epochs_to_target(r, target) for r in rs]
@@ -316,10 +317,10 @@ def summary_section(by_variant, target, which, unfinished_variants):
                 ", ".join(str(e) for e in got), len(rs) - len(got), len(rs))
         cvs = []
         for r in rs:
-            cv, scope = grad_norm_cv(r)
+            cv, scope, n = grad_norm_cv(r)
             if cv is not None:
                 cvs.append(cv)
-                cv_scopes.add(scope)
+                cv_scopes.setdefault(scope, []).append(n)
         kept = []
         for r in rs:
             k, how = negative_kept(r, which)
@@ -474,6 +475,44 @@ def _verdict(p, alpha):
     return "not significant"
 
 
+def _scope_text(cv_scopes):
+    if not cv_scopes:
+        return "none (too few logged steps)"
+    parts = []
+    for scope, ns in sorted(cv_scopes.items()):
+        lo, hi = min(ns), max(ns)
+        parts.append("%s, %s logged steps per run" % (scope, lo if lo == hi else "%d–%d" % (lo, hi)))
+    text = "; ".join(parts)
+    if max(n for ns in cv_scopes.values() for n in ns) < 10:
+        text += " (few points: a rough indication only)"
+    return text
+
+
+def resources_section(by_variant):
+    header = ["variant", "device", "steps/s", "tokens/s", "training time (s)",
+              "peak host RSS (MiB)", "peak device memory (MiB)"]
+    rows = []
+    for v, rs in by_variant.items():
+        tok = [mean([t for _, t in r.epoch_values("tokens_per_s")]) for r in rs]
+        dev_mem = [r.get("peak_memory", "device_bytes") for r in rs]
+        rows.append([
+            "**%s**" % v,
+            join_distinct("%s%s" % (r.get("device", default="?"),
+                                    ", %d threads" % r.get("threads") if r.get("device") == "cpu"
+                                    and isinstance(r.get("threads"), int) else "") for r in rs),
+            fmt_pm([r.steps_per_s() for r in rs], 1, 1),
+            fmt_pm(tok, 1, 0),
+            fmt_pm([r.get("timing", "train_s") for r in rs], 1, 1),
+            fmt_pm([r.get("peak_memory", "host_rss_bytes") for r in rs], 1.0 / 2 ** 20, 0),
+            fmt_pm(dev_mem, 1.0 / 2 ** 20, 0) if any(finite(x) and x > 0 for x in dev_mem)
+            else DASH,
+        ])
+    return ["### Speed and memory", "",
+            "Training throughput (evaluation excluded), mean ± sample std over seeds. Host RSS is "
+            "the process's high-water mark so far, so later runs of one runner invocation include "
+            "earlier ones.", "", md_table(header, rows, ["l", "l"] + ["r"] * 5)]
+
+
 def definitions_section(target, which, cv_scopes, kept_methods):
     kept = "; ".join(sorted(kept_methods)) if kept_methods else "none computed"
     return [
@@ -488,7 +527,7 @@ def definitions_section(target, which, cv_scopes, kept_methods):
         "- **grad-norm CV**: coefficient of variation (population std / mean) of the global "
         "gradient L2 norm over the logged steps (every `log_every` steps) after the first "
         "epoch — the first epoch's transient is left out; with a single epoch, its second half. "
-        "Lower is steadier. Used here: %s." % (", ".join(sorted(cv_scopes)) or "none"),
+        "Lower is steadier. Used here: %s." % _scope_text(cv_scopes),
         "- **negatives kept**: the fraction of negative pre-activations whose activation output "
         "is non-zero, i.e. negative inputs that still pass information (and gradient) on. For "
         "relu/swish/gelu it is measured: `negative_kept_fraction / negative_fraction` (these "
@@ -589,6 +628,7 @@ def run_report(args):
                                                          args.hist_epoch, unfinished)
         runs_lines += table + [""]
         runs_lines += ffn_stats_section(by_variant, args.hist_epoch) + [""]
+        runs_lines += resources_section(by_variant) + [""]
         runs_lines += significance_section(by_variant, args.alpha)
         runs_lines += ["## Figures", ""]
         which = args.hist_epoch
