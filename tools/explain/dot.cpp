@@ -46,7 +46,7 @@ std::string tape_dot(const std::vector<TapeRun>& runs) {
   dot << "digraph tape {\n"
       << "  rankdir=TB;\n"
       << "  node [fontname=\"Helvetica\", fontsize=10];\n"
-      << "  edge [color=\"#555555\"];\n";
+      << "  edge [color=\"#555555\", fontname=\"Helvetica\", fontsize=9];\n";
   for (size_t r = 0; r < runs.size(); ++r) {
     const TapeRun& run = runs[r];
     const std::string prefix = concat("r", r, "_");
