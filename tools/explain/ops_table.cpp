@@ -276,20 +276,25 @@ std::vector<OpEntry> make_table() {
                       [](const OpArgs& a) {
                         return Outputs{ag::permute(a["x"], a.params.required_int_list("dims"))};
                       }});
-  t.push_back(OpEntry{"reshape",
-                      kX,
-                      {"shape"},
-                      "y = x viewed as `shape` (one size may be -1)",
-                      "dx = g viewed as x's shape",
-                      [](const OpArgs& a) {
-                        Shape shape = a.params.required_int_list("shape");
-                        for (int64_t d : shape) {
-                          if (d < -1 || d > (int64_t(1) << 40)) {
-                            input_error("param 'shape' of reshape has an invalid size ", d);
-                          }
-                        }
-                        return Outputs{ag::reshape(a["x"], shape)};
-                      }});
+  t.push_back(OpEntry{
+      "reshape",
+      kX,
+      {"shape"},
+      "y = x viewed as `shape` (one size may be -1)",
+      "dx = g viewed as x's shape",
+      [](const OpArgs& a) {
+        const Shape shape = a.params.required_int_list("shape");
+        // The engine multiplies the sizes in int64; a product that overflows
+        // could wrap around to x's element count, so refuse it here.
+        int64_t product = 1;
+        for (int64_t d : shape) {
+          if (d < -1 || __builtin_mul_overflow(product, std::max<int64_t>(d, 1), &product) ||
+              product > (int64_t(1) << 40)) {
+            input_error("param 'shape' of reshape: ", to_string(shape), " is not a valid shape");
+          }
+        }
+        return Outputs{ag::reshape(a["x"], shape)};
+      }});
   t.push_back(
       OpEntry{"slice",
               kX,
@@ -316,7 +321,12 @@ std::vector<OpEntry> make_table() {
           input_error("split needs exactly one of the params 'sizes' (a list) or 'split_size'");
         }
         if (a.params.has("sizes")) {
-          return ag::split(a["x"], a.params.required_int_list("sizes"), dim);
+          const std::vector<int64_t> sizes = a.params.required_int_list("sizes");
+          const int64_t n = a["x"].shape()[size_t(normalize_dim(dim, a["x"].ndim(), "split"))];
+          for (int64_t s : sizes) {  // bounded sizes: their sum cannot overflow in the engine
+            if (s < 0 || s > n) input_error("split: size ", s, " is outside [0, ", n, "]");
+          }
+          return ag::split(a["x"], sizes, dim);
         }
         return ag::split(a["x"], a.params.required_integer("split_size"), dim);
       },

@@ -11,6 +11,7 @@ namespace {
 
 // Tensors larger than this are refused: a spec is something a person reads.
 constexpr int64_t kMaxElements = int64_t(1) << 28;
+constexpr int kMaxDims = 16;
 
 void check_keys(const Json& object, const std::vector<std::string>& allowed,
                 const std::string& what) {
@@ -27,6 +28,9 @@ void check_keys(const Json& object, const std::vector<std::string>& allowed,
 
 Shape parse_shape(const Json& j, const std::string& what) {
   if (!j.is_array()) input_error(what, ": \"shape\" must be a list of sizes, got ", json_kind(j));
+  if (j.size() > size_t(kMaxDims)) {
+    input_error(what, ": \"shape\" has ", j.size(), " dims (at most ", kMaxDims, ")");
+  }
   Shape shape;
   int64_t numel = 1;
   for (const Json& d : j) {
