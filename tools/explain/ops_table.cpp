@@ -57,15 +57,26 @@ OpEntry unary_entry(const char* name, std::vector<const char*> params, const cha
                     const char* backward, std::function<Tensor(const Tensor&, const Params&)> run,
                     std::function<Elementwise(const Params&)> fn) {
   return OpEntry{
-      name,         kX,       std::move(params),
-      forward,      backward, [run](const OpArgs& a) { return Outputs{run(a["x"], a.params)}; },
-      std::move(fn)};
+      .name = name,
+      .inputs = kX,
+      .params = std::move(params),
+      .forward = forward,
+      .backward = backward,
+      .run = [run](const OpArgs& a) { return Outputs{run(a["x"], a.params)}; },
+      .elementwise = std::move(fn),
+  };
 }
 
 OpEntry binary_entry(const char* name, const char* forward, const char* backward,
                      Tensor (*op)(const Tensor&, const Tensor&)) {
-  return OpEntry{name,    kAB,      {},
-                 forward, backward, [op](const OpArgs& a) { return Outputs{op(a["a"], a["b"])}; }};
+  return OpEntry{
+      .name = name,
+      .inputs = kAB,
+      .params = {},
+      .forward = forward,
+      .backward = backward,
+      .run = [op](const OpArgs& a) { return Outputs{op(a["a"], a["b"])}; },
+  };
 }
 
 std::vector<OpEntry> make_table() {
