@@ -114,13 +114,13 @@ Kind kind_of(float x) {
     ok = false;
     os << "\n  " << class_mismatch << " of " << expected.size()
        << " elements differ in NaN/inf/finite class; first at " << first_class << ": "
-       << actual[first_class] << " (cuda) vs " << expected[first_class] << " (cpu)";
+       << actual[first_class] << " (tested) vs " << expected[first_class] << " (reference)";
   }
   if (options.exact && inexact) {
     ok = false;
     os << "\n  " << inexact << " of " << finite
-       << " finite elements are not bitwise equal (a pure copy must be); first at " << first_inexact
-       << ": " << actual[first_inexact] << " vs " << expected[first_inexact];
+       << " finite elements differ where a pure copy must reproduce every value; first at "
+       << first_inexact << ": " << actual[first_inexact] << " vs " << expected[first_inexact];
   }
   if (!(rel <= options.tol)) {
     ok = false;
@@ -129,8 +129,8 @@ Kind kind_of(float x) {
        << finite << " finite elements)";
   }
   if (finite > 0 && worst_abs >= 0.0) {
-    os << "\n  largest difference at " << worst << ": " << actual[worst] << " (cuda) vs "
-       << expected[worst] << " (cpu)";
+    os << "\n  largest difference at " << worst << ": " << actual[worst] << " (tested) vs "
+       << expected[worst] << " (reference)";
   }
   if (!ok) return ::testing::AssertionFailure() << os.str();
   return ::testing::AssertionSuccess()
