@@ -1,0 +1,137 @@
+// CUDA vs CPU: the in-place, tape-free utilities. adamw_step and sgd_step (parameters and
+// optimizer state after each of 3 steps), scale_, fill_, and copy_ between and within devices.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/cuda/parity.h"
+
+namespace {
+
+using ag::Device;
+using ag::Shape;
+using ag::Tensor;
+using parity::kGpu;
+using parity::seed_of;
+using parity::shape_str;
+using parity::to_gpu;
+
+const std::vector<Shape> kParamShapes = {{1}, {7}, {33, 65}, {4099}, {(int64_t(1) << 20) + 3}};
+
+TEST(CudaParityOptim, adamw_step) {
+  SKIP_WITHOUT_CUDA();
+  struct Config {
+    double lr, beta1, beta2, eps, weight_decay;
+  };
+  for (const Config& cfg :
+       std::vector<Config>{{1e-3, 0.9, 0.999, 1e-8, 0.01}, {0.1, 0.8, 0.99, 1e-6, 0.0}}) {
+    for (const Shape& s : kParamShapes) {
+      const std::string what = "adamw lr " + std::to_string(cfg.lr) + " " + shape_str(s);
+      SCOPED_TRACE(what);
+      Tensor p_cpu = parity::randn(s, seed_of(what));
+      Tensor m_cpu = Tensor::zeros(s), v_cpu = Tensor::zeros(s);
+      Tensor p_gpu = to_gpu(p_cpu), m_gpu = to_gpu(m_cpu), v_gpu = to_gpu(v_cpu);
+      ASSERT_EQ(p_gpu.device(), kGpu);
+      for (int64_t t = 1; t <= 3; ++t) {
+        const Tensor g = parity::randn(s, seed_of(what + std::to_string(t)));
+        const ag::math::AdamWStep step =
+            ag::math::make_adamw_step(cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, t);
+        ag::adamw_step(p_cpu, g, m_cpu, v_cpu, step);
+        ag::adamw_step(p_gpu, to_gpu(g), m_gpu, v_gpu, step);
+        EXPECT_EQ(p_gpu.device(), kGpu);
+        EXPECT_TRUE(parity::match(p_gpu, p_cpu)) << "param after step " << t;
+        EXPECT_TRUE(parity::match(m_gpu, m_cpu)) << "exp_avg after step " << t;
+        EXPECT_TRUE(parity::match(v_gpu, v_cpu)) << "exp_avg_sq after step " << t;
+      }
+    }
+  }
+}
+
+TEST(CudaParityOptim, sgd_step) {
+  SKIP_WITHOUT_CUDA();
+  struct Config {
+    float lr, momentum, weight_decay;
+  };
+  for (const Config& cfg :
+       std::vector<Config>{{0.1f, 0.9f, 0.01f}, {0.05f, 0.0f, 0.0f}, {0.3f, 0.5f, 0.0f}}) {
+    for (const Shape& s : kParamShapes) {
+      const std::string what = "sgd momentum " + std::to_string(cfg.momentum) + " " + shape_str(s);
+      SCOPED_TRACE(what);
+      Tensor p_cpu = parity::randn(s, seed_of(what));
+      Tensor buf_cpu = Tensor::zeros(s);
+      Tensor p_gpu = to_gpu(p_cpu), buf_gpu = to_gpu(buf_cpu);
+      ASSERT_EQ(p_gpu.device(), kGpu);
+      for (int t = 1; t <= 3; ++t) {
+        const Tensor g = parity::randn(s, seed_of(what + std::to_string(t)));
+        const ag::math::SgdStep step{cfg.lr, cfg.momentum, cfg.weight_decay, t == 1};
+        ag::sgd_step(p_cpu, g, buf_cpu, step);
+        ag::sgd_step(p_gpu, to_gpu(g), buf_gpu, step);
+        EXPECT_TRUE(parity::match(p_gpu, p_cpu)) << "param after step " << t;
+        if (cfg.momentum != 0.0f) {
+          EXPECT_TRUE(parity::match(buf_gpu, buf_cpu)) << "momentum buffer after step " << t;
+        }
+      }
+    }
+  }
+}
+
+TEST(CudaParityOptim, scale_and_fill) {
+  SKIP_WITHOUT_CUDA();
+  for (const Shape& s : parity::elementwise_shapes(true)) {
+    const std::string what = shape_str(s);
+    SCOPED_TRACE(what);
+    Tensor x_cpu = parity::randn(s, seed_of(what));
+    Tensor x_gpu = to_gpu(x_cpu);
+    ag::scale_(x_cpu, 0.37f);
+    ag::scale_(x_gpu, 0.37f);
+    EXPECT_EQ(x_gpu.device(), kGpu);
+    EXPECT_TRUE(parity::match(x_gpu, x_cpu)) << "scale_";
+    ag::fill_(x_cpu, -2.5f);
+    ag::fill_(x_gpu, -2.5f);
+    parity::MatchOptions exact;
+    exact.exact = true;
+    EXPECT_TRUE(parity::match(x_gpu, x_cpu, exact)) << "fill_";
+    EXPECT_TRUE(parity::match(x_gpu, Tensor::full(s, -2.5f), exact)) << "fill_ value";
+  }
+}
+
+TEST(CudaParityOptim, copy_across_devices) {
+  SKIP_WITHOUT_CUDA();
+  parity::MatchOptions exact;
+  exact.exact = true;
+  for (const Shape& s : parity::elementwise_shapes(true)) {
+    const std::string what = shape_str(s);
+    SCOPED_TRACE(what);
+    const Tensor src = parity::randn(s, seed_of(what));
+    // host -> device
+    Tensor dst_gpu = to_gpu(Tensor::zeros(s));
+    ag::copy_(dst_gpu, src);
+    EXPECT_EQ(dst_gpu.device(), kGpu);
+    EXPECT_TRUE(parity::match(dst_gpu, src, exact)) << "cpu -> cuda";
+    // device -> host
+    Tensor dst_cpu = Tensor::zeros(s);
+    ag::copy_(dst_cpu, dst_gpu);
+    EXPECT_EQ(dst_cpu.device(), Device::CPU);
+    EXPECT_TRUE(parity::match(dst_cpu, src, exact)) << "cuda -> cpu";
+    // device -> device
+    Tensor dst_gpu2 = to_gpu(Tensor::zeros(s));
+    ag::copy_(dst_gpu2, dst_gpu);
+    EXPECT_EQ(dst_gpu2.device(), kGpu);
+    EXPECT_TRUE(parity::match(dst_gpu2, src, exact)) << "cuda -> cuda";
+    // .to() round trip
+    EXPECT_TRUE(parity::match(to_gpu(src).to(Device::CPU), src, exact)) << ".to round trip";
+  }
+  // int32 tensors (indices)
+  const Tensor idx = parity::indices({4099}, 9, 1000);
+  Tensor idx_gpu = to_gpu(Tensor::from_indices(std::vector<int32_t>(4099, 0), {4099}));
+  ag::copy_(idx_gpu, idx);
+  EXPECT_EQ(idx_gpu.device(), kGpu);
+  EXPECT_EQ(idx_gpu.to_int_vector(), idx.to_int_vector());
+  Tensor idx_back = Tensor::from_indices(std::vector<int32_t>(4099, 0), {4099});
+  ag::copy_(idx_back, idx_gpu);
+  EXPECT_EQ(idx_back.to_int_vector(), idx.to_int_vector());
+}
+
+}  // namespace
