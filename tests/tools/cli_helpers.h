@@ -12,8 +12,8 @@
 
 #include <unistd.h>
 
-#include "tools/explain/explain.h"
-#include "tools/explain/json_io.h"
+#include "tools/explain_cli/explain.h"
+#include "tools/explain_cli/json_io.h"
 
 namespace explain_test {
 

@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "tests/tools/cli_helpers.h"
-#include "tools/explain/lesson.h"
+#include "tools/explain_cli/lesson.h"
 
 namespace {
 

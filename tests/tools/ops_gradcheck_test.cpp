@@ -9,7 +9,7 @@
 #include "core/ops.h"
 #include "tests/tools/cli_helpers.h"
 #include "tests/tools/op_examples.h"
-#include "tools/explain/ops_table.h"
+#include "tools/explain_cli/ops_table.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 
 #include "core/device.h"
 #include "tests/tools/cli_helpers.h"
-#include "tools/explain/input_error.h"
-#include "tools/explain/spec.h"
+#include "tools/explain_cli/input_error.h"
+#include "tools/explain_cli/spec.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 
 #include "core/tape.h"
 #include "tests/tools/cli_helpers.h"
-#include "tools/explain/format.h"
-#include "tools/explain/tape.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/tape.h"
 
 namespace {
 

@@ -10,13 +10,13 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "tools/explain/explain.h"
-#include "tools/explain/input_error.h"
-#include "tools/explain/json_io.h"
-#include "tools/explain/lesson.h"
-#include "tools/explain/op_run.h"
-#include "tools/explain/ops_table.h"
-#include "tools/explain/tape.h"
+#include "tools/explain_cli/explain.h"
+#include "tools/explain_cli/input_error.h"
+#include "tools/explain_cli/json_io.h"
+#include "tools/explain_cli/lesson.h"
+#include "tools/explain_cli/op_run.h"
+#include "tools/explain_cli/ops_table.h"
+#include "tools/explain_cli/tape.h"
 
 namespace ag::explain {
 

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "tools/explain/format.h"
-#include "tools/explain/input_error.h"
-#include "tools/explain/tape.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/input_error.h"
+#include "tools/explain_cli/tape.h"
 
 namespace ag::explain {
 

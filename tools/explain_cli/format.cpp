@@ -1,4 +1,4 @@
-#include "tools/explain/format.h"
+#include "tools/explain_cli/format.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "tools/explain/json_io.h"
+#include "tools/explain_cli/json_io.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

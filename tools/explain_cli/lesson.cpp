@@ -1,11 +1,11 @@
-#include "tools/explain/lesson.h"
+#include "tools/explain_cli/lesson.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
 
-#include "tools/explain/format.h"
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

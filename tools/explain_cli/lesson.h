@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/math/unary.h"
-#include "tools/explain/json_io.h"
+#include "tools/explain_cli/json_io.h"
 
 namespace ag::explain {
 

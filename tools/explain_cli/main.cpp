@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/explain/explain.h"
+#include "tools/explain_cli/explain.h"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);

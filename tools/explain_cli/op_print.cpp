@@ -2,8 +2,8 @@
 #include <ostream>
 
 #include "core/math/unary.h"
-#include "tools/explain/format.h"
-#include "tools/explain/op_run.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/op_run.h"
 
 namespace ag::explain {
 

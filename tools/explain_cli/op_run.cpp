@@ -1,11 +1,11 @@
-#include "tools/explain/op_run.h"
+#include "tools/explain_cli/op_run.h"
 
 #include <map>
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "tools/explain/format.h"
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

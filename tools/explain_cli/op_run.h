@@ -9,9 +9,9 @@
 
 #include "core/device.h"
 #include "core/tensor.h"
-#include "tools/explain/json_io.h"
-#include "tools/explain/ops_table.h"
-#include "tools/explain/spec.h"
+#include "tools/explain_cli/json_io.h"
+#include "tools/explain_cli/ops_table.h"
+#include "tools/explain_cli/spec.h"
 
 namespace ag::explain {
 

@@ -1,9 +1,9 @@
-#include "tools/explain/ops_table.h"
+#include "tools/explain_cli/ops_table.h"
 
 #include <algorithm>
 
 #include "core/ops.h"
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

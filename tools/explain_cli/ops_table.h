@@ -11,7 +11,7 @@
 
 #include "core/math/unary.h"
 #include "core/tensor.h"
-#include "tools/explain/spec.h"
+#include "tools/explain_cli/spec.h"
 
 namespace ag::explain {
 

@@ -1,9 +1,9 @@
-#include "tools/explain/spec.h"
+#include "tools/explain_cli/spec.h"
 
 #include <cmath>
 #include <limits>
 
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

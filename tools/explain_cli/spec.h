@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "tools/explain/json_io.h"
+#include "tools/explain_cli/json_io.h"
 
 namespace ag::explain {
 

@@ -1,11 +1,11 @@
-#include "tools/explain/tape.h"
+#include "tools/explain_cli/tape.h"
 
 #include <map>
 #include <stdexcept>
 
 #include "core/ops.h"
-#include "tools/explain/format.h"
-#include "tools/explain/input_error.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/input_error.h"
 
 namespace ag::explain {
 

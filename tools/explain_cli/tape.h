@@ -12,7 +12,7 @@
 
 #include "core/device.h"
 #include "core/tensor.h"
-#include "tools/explain/json_io.h"
+#include "tools/explain_cli/json_io.h"
 
 namespace ag::explain {
 

@@ -1,9 +1,9 @@
 // Text and JSON views of a tape run (the Graphviz one is in dot.cpp).
 #include <algorithm>
 
-#include "tools/explain/format.h"
-#include "tools/explain/ops_table.h"
-#include "tools/explain/tape.h"
+#include "tools/explain_cli/format.h"
+#include "tools/explain_cli/ops_table.h"
+#include "tools/explain_cli/tape.h"
 
 namespace ag::explain {
 
