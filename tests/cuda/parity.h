@@ -24,7 +24,10 @@
 // CUDA (kGpu == Device::CPU) and nothing is skipped, except the tests that need two devices. Every
 // comparison is then CPU against CPU, which checks the tests themselves: that they run, that the
 // inputs are valid for their ops, that the references are finite where they must be, that every
-// input receives a gradient. Normal builds never define it.
+// input receives a gradient. Normal builds never define it. To run it:
+//   cmake -S . -B build-selftest -DAG_CUDA=OFF -DCMAKE_CXX_FLAGS=-DPARITY_SELF_TEST
+//   cmake --build build-selftest --target cuda_tests && build-selftest/tests/cuda_tests
+// and, to audit conditioning (see parity.cpp), with PARITY_PERTURB_ULPS=4 PARITY_TOL_SCALE=0.5.
 #pragma once
 
 #include <gtest/gtest.h>

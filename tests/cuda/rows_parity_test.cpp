@@ -152,7 +152,8 @@ TEST(CudaParityRows, layer_norm) {
         const parity::Outcome gpu = parity::run_on(parity::kGpu, false, fn, in);
         ASSERT_TRUE(gpu.grads[0].defined()) << what;
         EXPECT_EQ(gpu.grads[0].device(), parity::kGpu);
-        for (float g : gpu.grads[0].to_vector()) EXPECT_LE(std::fabs(g), 1e-3f) << what;
+        // ~316 x the last bit of |dxhat| <= ~10 is < 1e-2; a wrong formula gives O(rstd) = O(316).
+        for (float g : gpu.grads[0].to_vector()) EXPECT_LE(std::fabs(g), 1e-2f) << what;
       }
     }
   }
