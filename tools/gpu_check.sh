@@ -3,7 +3,8 @@
 #   tools/gpu_check.sh [test|sanitize|bench|train|all]   (default: all)
 # - test:     configure with CUDA on, build, run the whole CTest suite (CUDA tests included)
 # - sanitize: compute-sanitizer --tool memcheck over the CUDA tests
-# - bench:    bench_swiglu --device cuda (kernels up to 64M elements + one training step)
+# - bench:    bench_swiglu --device cuda (kernels up to 64M elements + one training step),
+#             bench_matmul --device cuda, and the benchmark plots
 # - train:    build/experiments/sst2 on the GPU: every variant, seed 0, full data, 10 epochs
 # Results (JSON and logs, with the exact commands and the GPU's name) go to
 # ${RESULTS:-tools/results}/gpu/. Needs SST-2 in ../shared/data (or AG_DATA_DIR / --data-dir).
@@ -43,6 +44,10 @@ fi
 if [[ $what == all || $what == bench ]]; then
   log "$build/tools/bench_swiglu --device cuda --json $results/bench_swiglu_cuda.json"
   "$build/tools/bench_swiglu" --device cuda --json "$results/bench_swiglu_cuda.json" | tee "$results/bench_swiglu_cuda.txt"
+  log "$build/tools/bench_matmul --device cuda --json $results/bench_matmul_cuda.json"
+  "$build/tools/bench_matmul" --device cuda --json "$results/bench_matmul_cuda.json" | tee "$results/bench_matmul_cuda.txt"
+  log "tools/report.py --bench $results/bench_swiglu_cuda.json --out $results/plots"
+  tools/report.py --bench "$results/bench_swiglu_cuda.json" --out "$results/plots" || true
 fi
 
 if [[ $what == all || $what == train ]]; then

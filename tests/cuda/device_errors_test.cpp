@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/core/error_message.h"
 #include "tests/cuda/parity.h"
 
 namespace {
@@ -18,19 +19,7 @@ using ag::Tensor;
 using parity::kGpu;
 using parity::to_gpu;
 
-// Runs f, which must throw ag::Error, and returns the message (a failure otherwise).
-std::string error_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ag::Error, got another exception: " << e.what();
-    return "<not an ag::Error>";
-  }
-  ADD_FAILURE() << "expected ag::Error, but nothing was thrown";
-  return "<nothing thrown>";
-}
+using agtest::error_message;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
