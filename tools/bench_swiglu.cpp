@@ -1,9 +1,10 @@
 // Fused vs unfused SwiGLU, forward and backward, on the CPU or the GPU.
 //
-//   fused:    h = swiglu(a, b)             one kernel:  reads a, b        writes h        (12 B/elem)
-//   unfused:  h = mul(silu(a), b)          two kernels: reads a, s, b     writes s, h     (20 B/elem)
-//   backward fused:    reads a, b, dh, writes da, db                                    (20 B/elem)
-//   backward unfused:  mul' reads dh, b, s writes ds, db; silu' reads a, ds writes da    (36 B/elem)
+//   fused:    h = swiglu(a, b)             one kernel:  reads a, b        writes h        (12
+//   B/elem) unfused:  h = mul(silu(a), b)          two kernels: reads a, s, b     writes s, h (20
+//   B/elem) backward fused:    reads a, b, dh, writes da, db                                    (20
+//   B/elem) backward unfused:  mul' reads dh, b, s writes ds, db; silu' reads a, ds writes da (36
+//   B/elem)
 //
 // Both run through the engine's public ops (what a model calls). Each measurement is the median
 // of many runs after warm-up, on fresh random inputs, next to a device-to-device copy measured
@@ -60,8 +61,8 @@ std::vector<T> parse_list(const std::string& s, const char* flag) {
       if (used != item.size() || v <= 0) throw std::invalid_argument(item);
       out.push_back(T(v));
     } catch (const std::exception&) {
-      usage_error(std::string(flag) + " expects positive integers separated by commas, got '" +
-                  s + "'");
+      usage_error(std::string(flag) + " expects positive integers separated by commas, got '" + s +
+                  "'");
     }
   }
   if (out.empty()) usage_error(std::string(flag) + " needs at least one value");
@@ -112,7 +113,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.threads.empty()) {
     const int all = ag::num_threads();
-    o.threads = o.device == Device::CPU && all > 1 ? std::vector<int>{1, all} : std::vector<int>{all};
+    o.threads =
+        o.device == Device::CPU && all > 1 ? std::vector<int>{1, all} : std::vector<int>{all};
   }
   return o;
 }
@@ -139,7 +141,9 @@ int reps_for(int64_t n, const Options& o) {
   return n <= (1 << 20) ? 51 : n <= (1 << 22) ? 21 : 11;
 }
 
-std::string shape_label(int64_t n) { return n == 16 * 32 * 128 ? "16x32x128" : std::to_string(n); }
+std::string shape_label(int64_t n) {
+  return n == 16 * 32 * 128 ? "16x32x128" : std::to_string(n);
+}
 
 json run_size(int64_t n, int threads, const Options& o, const std::string& device_name) {
   ag::Generator gen(uint64_t(n) * 7919u + 17u);
