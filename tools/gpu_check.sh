@@ -8,6 +8,8 @@
 # - train:    build/experiments/sst2 on the GPU: every variant, seed 0, full data, 10 epochs
 # Results (JSON and logs, with the exact commands and the GPU's name) go to
 # ${RESULTS:-tools/results}/gpu/. Needs SST-2 in ../shared/data (or AG_DATA_DIR / --data-dir).
+# On a machine where nothing can be installed, run tools/gpu_bundle.sh first where you can: it
+# packs GoogleTest, nlohmann/json and the data into .gpu/, which this script then uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -19,10 +21,23 @@ log() { echo "[gpu_check] $*" | tee -a "$results/commands.txt"; }
 nvidia-smi -L >"$results/gpu.txt" 2>&1 || { echo "gpu_check: no GPU (nvidia-smi -L failed)" >&2; exit 2; }
 log "$(date -u +%FT%TZ) on $(head -1 "$results/gpu.txt"), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
+cmake_extra=()
+train_data=()
+if [[ -d .gpu ]]; then  # packed by tools/gpu_bundle.sh
+  cmake_extra=(-DCMAKE_PREFIX_PATH="$PWD/.gpu/nlohmann" -DAG_GTEST_SOURCE="$PWD/.gpu/googletest"
+               -DAG_SHARED_DIR="$PWD/.gpu/shared")
+  if [[ -f .gpu/shared/data/SST-2/train.tsv ]]; then
+    export AG_SHARED_DIR=$PWD/.gpu/shared
+    train_data=(--data-dir "$PWD/.gpu/shared/data/SST-2" --vocab "$PWD/.gpu/shared/data/bert-base-uncased/vocab.txt")
+  fi
+fi
+[[ -n ${AG_DATA_DIR:-} ]] && train_data=(--data-dir "$AG_DATA_DIR")
+
 if [[ ! -f $build/CMakeCache.txt || $what == all || $what == test ]]; then
-  log "cmake -S . -B $build -DCMAKE_BUILD_TYPE=Release -DAG_CUDA=ON && cmake --build $build -j"
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAG_CUDA=ON >"$results/configure.log" 2>&1
-  cmake --build "$build" -j "$(nproc)" >"$results/build.log" 2>&1
+  log "cmake -S . -B $build -DCMAKE_BUILD_TYPE=Release -DAG_CUDA=ON ${cmake_extra[*]} && cmake --build $build -j"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAG_CUDA=ON "${cmake_extra[@]}" >"$results/configure.log" 2>&1 ||
+    { tail -20 "$results/configure.log"; exit 1; }
+  cmake --build "$build" -j "$(nproc)" >"$results/build.log" 2>&1 || { tail -30 "$results/build.log"; exit 1; }
 fi
 
 if [[ $what == all || $what == test ]]; then
@@ -51,8 +66,8 @@ if [[ $what == all || $what == bench ]]; then
 fi
 
 if [[ $what == all || $what == train ]]; then
-  log "$build/experiments/sst2 --ffn relu,swish,swiglu --seeds 0 --epochs 10 --device cuda --quiet --out $results/sst2"
+  log "$build/experiments/sst2 --ffn relu,swish,swiglu --seeds 0 --epochs 10 --device cuda --quiet --out $results/sst2 ${train_data[*]}"
   "$build/experiments/sst2" --ffn relu,swish,swiglu --seeds 0 --epochs 10 --device cuda --quiet \
-    --out "$results/sst2" ${AG_DATA_DIR:+--data-dir "$AG_DATA_DIR"} 2>&1 | tee "$results/sst2.log"
+    --out "$results/sst2" "${train_data[@]}" 2>&1 | tee "$results/sst2.log"
 fi
 log "done: results in $results"
