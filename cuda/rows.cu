@@ -59,8 +59,11 @@ void with_block_for(int64_t n, Launch&& launch) {
     launch.template operator()<256>();
 }
 
+// One block per row and no grid-stride loop in the row kernels: rows past the grid's limit
+// would silently be left unwritten, so refuse them.
 unsigned row_grid(int64_t rows) {
-  return unsigned(rows < 2147483647 ? rows : 2147483647);
+  if (rows > 2147483647) fail("row-wise CUDA kernel: ", rows, " rows exceed the grid's 2^31 - 1");
+  return unsigned(rows);
 }
 
 // --- softmax -----------------------------------------------------------------------------------
