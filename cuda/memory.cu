@@ -64,6 +64,12 @@ void* allocate(size_t bytes) {
       c.release_cached();
       err = cudaMalloc(&p, size);
     }
+    if (err != cudaSuccess && err != cudaErrorMemoryAllocation) {
+      // Not a lack of memory: typically a fault left by an earlier kernel, surfacing here.
+      cudaGetLastError();
+      fail(__FILE__, ":", __LINE__, ": cudaMalloc of ", bytes,
+           " bytes failed: ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ")");
+    }
     if (err != cudaSuccess) {
       cudaGetLastError();
       size_t free_bytes = 0, total_bytes = 0;

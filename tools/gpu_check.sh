@@ -40,6 +40,14 @@ if [[ ! -f $build/CMakeCache.txt || $what == all || $what == test ]]; then
   cmake --build "$build" -j "$(nproc)" >"$results/build.log" 2>&1 || { tail -30 "$results/build.log"; exit 1; }
 fi
 
+# A driver too old for this toolkit makes cudaGetDeviceCount fail: every CUDA test would then skip
+# and ctest would still pass. Refuse to report that as a GPU run.
+if ! "$build/tests/cuda_tests" --gtest_filter='CudaParityElementwise.add' 2>&1 | grep -q '\[  PASSED  \] 1 test'; then
+  log "the CUDA tests skip although nvidia-smi sees a GPU (driver older than the CUDA toolkit?)"
+  "$build/tests/cuda_tests" --gtest_filter='CudaParityElementwise.add' 2>&1 | tail -5
+  exit 1
+fi
+
 if [[ $what == all || $what == test ]]; then
   log "(cd $build && ctest --output-on-failure -j 4 --output-junit ctest.xml)"
   (cd "$build" && ctest --output-on-failure -j 4 --output-junit ctest.xml) >"$results/ctest.log" 2>&1 &&
