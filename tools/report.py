@@ -47,8 +47,8 @@ if __name__ == "__main__":
 
 import argparse  # noqa: E402
 import glob  # noqa: E402
-import tempfile  # noqa: E402
 
+from report_io import write_text_atomically  # noqa: E402
 from report_load import (GATED, histogram, load_bench, load_runs, load_summary,  # noqa: E402
                          variant_sort_key)
 from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,  # noqa: E402
@@ -63,22 +63,6 @@ WARNINGS = []  # also listed under "Notes" in report.md
 def warn(msg):
     WARNINGS.append(msg)
     sys.stderr.write("%s: warning: %s\n" % (PROG, msg))
-
-
-def write_text_atomically(path, text):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ returns a caption (or None when the data for it is missing)."""
 
 import math
 import os
-import tempfile
 
 import matplotlib
 
@@ -12,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from report_io import write_atomically  # noqa: E402
 from report_load import GATED, histogram, pool_histograms, variant_color  # noqa: E402
 from report_stats import (SILU_MIN_X, SILU_MIN_Y, finite, silu,  # noqa: E402
                           silu_derivative)
@@ -36,19 +36,9 @@ plt.rcParams.update({
 
 def save_figure(fig, path):
     """savefig into a temporary file beside `path`, then os.replace (atomic)."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_atomically(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI,
+                                                       bbox_inches="tight"))
     finally:
         plt.close(fig)
 

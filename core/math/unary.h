@@ -43,6 +43,23 @@ struct UnaryParams {
   float alpha = 0.0f;   // leaky_relu slope, elu alpha
   float beta = 1.0f;    // swish beta, softplus beta
   float scalar = 0.0f;  // the scalar of *_scalar ops, the exponent of pow
+
+  // One-field constructors for call sites: UnaryParams::with_alpha(0.01f).
+  static UnaryParams with_alpha(float a) {
+    UnaryParams p;
+    p.alpha = a;
+    return p;
+  }
+  static UnaryParams with_beta(float b) {
+    UnaryParams p;
+    p.beta = b;
+    return p;
+  }
+  static UnaryParams with_scalar(float s) {
+    UnaryParams p;
+    p.scalar = s;
+    return p;
+  }
 };
 
 // --- arithmetic ----------------------------------------------------------------------------

@@ -121,21 +121,9 @@ struct FunctorCase {
   std::function<double(double)> reference;  // the function in double, from its closed form
 };
 
-UnaryParams with_scalar(float s) {
-  UnaryParams p;
-  p.scalar = s;
-  return p;
-}
-UnaryParams with_alpha(float a) {
-  UnaryParams p;
-  p.alpha = a;
-  return p;
-}
-UnaryParams with_beta(float b) {
-  UnaryParams p;
-  p.beta = b;
-  return p;
-}
+constexpr auto with_scalar = &UnaryParams::with_scalar;
+constexpr auto with_alpha = &UnaryParams::with_alpha;
+constexpr auto with_beta = &UnaryParams::with_beta;
 
 double sigma(double x) {
   return 1.0 / (1.0 + std::exp(-x));

@@ -22,21 +22,9 @@ Elementwise elementwise(UnaryOp op, UnaryParams p = {}) {
   return Elementwise{op, p};
 }
 
-UnaryParams scalar_param(float s) {
-  UnaryParams p;
-  p.scalar = s;
-  return p;
-}
-UnaryParams alpha_param(float a) {
-  UnaryParams p;
-  p.alpha = a;
-  return p;
-}
-UnaryParams beta_param(float b) {
-  UnaryParams p;
-  p.beta = b;
-  return p;
-}
+constexpr auto scalar_param = &UnaryParams::with_scalar;
+constexpr auto alpha_param = &UnaryParams::with_alpha;
+constexpr auto beta_param = &UnaryParams::with_beta;
 
 float num(const Params& p, const char* name, double fallback) {
   return float(p.number(name, fallback));
