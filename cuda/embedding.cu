@@ -6,8 +6,8 @@
 // the CPU's serial loop.
 #include <cub/device/device_radix_sort.cuh>
 
+#include "cuda/common.cuh"
 #include "cuda/kernels.h"
-#include "cuda/map.cuh"
 
 namespace ag::gpu {
 

@@ -29,8 +29,9 @@ struct GatedForward {
   }
 };
 
-// da = dh * b * act'(a),  db = dh * act(a)
-template <class Act>
+// da = dh * b * act'(a),  db = dh * act(a). kGate / kUp say which gradients are wanted: one
+// nobody asked for is not stored, and db alone needs only act(a), so b is then never read.
+template <class Act, bool kGate, bool kUp>
 struct GatedBackward {
   Act act;
   const float* __restrict__ a;
@@ -38,62 +39,28 @@ struct GatedBackward {
   const float* __restrict__ gh;
   float* __restrict__ ga;
   float* __restrict__ gb;
+  __device__ void lane(float av, float bv, float g, float& da, float& db) const {
+    if constexpr (kGate)
+      math::gated_backward(act, av, bv, g, da, db);
+    else
+      db = g * act.forward(av);
+  }
   __device__ void one(int64_t i) const {
-    float da, db;
-    math::gated_backward(act, a[i], b[i], gh[i], da, db);
-    ga[i] = da;
-    gb[i] = db;
+    float da = 0.0f, db = 0.0f;
+    lane(a[i], kGate ? b[i] : 0.0f, gh[i], da, db);
+    if constexpr (kGate) ga[i] = da;
+    if constexpr (kUp) gb[i] = db;
   }
-  __device__ void quad(int64_t q) const {
-    const float4 u = load4(a, q), v = load4(b, q), g = load4(gh, q);
-    float4 da, db;
-    math::gated_backward(act, u.x, v.x, g.x, da.x, db.x);
-    math::gated_backward(act, u.y, v.y, g.y, da.y, db.y);
-    math::gated_backward(act, u.z, v.z, g.z, da.z, db.z);
-    math::gated_backward(act, u.w, v.w, g.w, da.w, db.w);
-    store4(ga, q, da);
-    store4(gb, q, db);
-  }
-};
-
-// Only the gate needs a gradient (b is a constant): no store of db.
-template <class Act>
-struct GatedBackwardA {
-  Act act;
-  const float* __restrict__ a;
-  const float* __restrict__ b;
-  const float* __restrict__ gh;
-  float* __restrict__ ga;
-  __device__ void one(int64_t i) const {
-    float da, db;
-    math::gated_backward(act, a[i], b[i], gh[i], da, db);
-    ga[i] = da;
-  }
-  __device__ void quad(int64_t q) const {
-    const float4 u = load4(a, q), v = load4(b, q), g = load4(gh, q);
-    float4 da;
-    float unused;
-    math::gated_backward(act, u.x, v.x, g.x, da.x, unused);
-    math::gated_backward(act, u.y, v.y, g.y, da.y, unused);
-    math::gated_backward(act, u.z, v.z, g.z, da.z, unused);
-    math::gated_backward(act, u.w, v.w, g.w, da.w, unused);
-    store4(ga, q, da);
-  }
-};
-
-// Only the up branch needs a gradient: db = dh * act(a), b is never read.
-template <class Act>
-struct GatedBackwardB {
-  Act act;
-  const float* __restrict__ a;
-  const float* __restrict__ gh;
-  float* __restrict__ gb;
-  __device__ void one(int64_t i) const { gb[i] = gh[i] * act.forward(a[i]); }
   __device__ void quad(int64_t q) const {
     const float4 u = load4(a, q), g = load4(gh, q);
-    store4(gb, q,
-           make_float4(g.x * act.forward(u.x), g.y * act.forward(u.y), g.z * act.forward(u.z),
-                       g.w * act.forward(u.w)));
+    const float4 v = kGate ? load4(b, q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    float4 da = make_float4(0.0f, 0.0f, 0.0f, 0.0f), db = da;
+    lane(u.x, v.x, g.x, da.x, db.x);
+    lane(u.y, v.y, g.y, da.y, db.y);
+    lane(u.z, v.z, g.z, da.z, db.z);
+    lane(u.w, v.w, g.w, da.w, db.w);
+    if constexpr (kGate) store4(ga, q, da);
+    if constexpr (kUp) store4(gb, q, db);
   }
 };
 
@@ -114,11 +81,11 @@ void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float
   math::visit_unary(act, prm, [&](auto fn) {
     using Act = decltype(fn);
     if (ga && gb) {
-      launch_map(GatedBackward<Act>{fn, a, b, gh, ga, gb}, n, aligned);
+      launch_map(GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n, aligned);
     } else if (ga) {
-      launch_map(GatedBackwardA<Act>{fn, a, b, gh, ga}, n, aligned);
+      launch_map(GatedBackward<Act, true, false>{fn, a, b, gh, ga, gb}, n, aligned);
     } else if (gb) {
-      launch_map(GatedBackwardB<Act>{fn, a, gh, gb}, n, aligned);
+      launch_map(GatedBackward<Act, false, true>{fn, a, b, gh, ga, gb}, n, aligned);
     }
   });
 }

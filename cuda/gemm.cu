@@ -5,8 +5,8 @@
 // column-major C^T = op(B)^T op(A)^T: swap the operands, swap M and N, keep each trans flag.
 #include <climits>
 
+#include "cuda/common.cuh"
 #include "cuda/kernels.h"
-#include "cuda/map.cuh"
 
 namespace ag::gpu {
 

@@ -1,7 +1,7 @@
 // Layout kernels: strided gathers (expand, permute) and 2-D block copies (slice, split, concat
 // and their backwards).
+#include "cuda/common.cuh"
 #include "cuda/kernels.h"
-#include "cuda/map.cuh"
 
 namespace ag::gpu {
 

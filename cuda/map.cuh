@@ -20,24 +20,33 @@ __device__ inline void store4(float* p, int64_t quad, float4 v) {
   reinterpret_cast<float4*>(p)[quad] = v;
 }
 
-// Op provides  __device__ void quad(int64_t q)  (elements 4q .. 4q+3)  and
-//              __device__ void one(int64_t i).
+// Op provides  __device__ void one(int64_t i)  and, optionally,
+//              __device__ void quad(int64_t q)  (elements 4q .. 4q+3 through 16-byte accesses).
+template <class Op>
+concept HasQuad = requires(const Op& op, int64_t q) {
+  op.quad(q);
+};
+
 template <class Op>
 __global__ void map_kernel(Op op, int64_t n, bool vectorised) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t start = 0;
-  if (vectorised) {
-    const int64_t quads = n / 4;
-    for (int64_t q = tid; q < quads; q += stride) op.quad(q);
-    start = quads * 4;
+  if constexpr (HasQuad<Op>) {
+    if (vectorised) {
+      const int64_t quads = n / 4;
+      for (int64_t q = tid; q < quads; q += stride) op.quad(q);
+      start = quads * 4;
+    }
   }
   for (int64_t i = start + tid; i < n; i += stride) op.one(i);
 }
 
+// vectorised: every pointer the op touches is 16-byte aligned (ignored for ops without quad).
 template <class Op>
-void launch_map(const Op& op, int64_t n, bool vectorised) {
+void launch_map(const Op& op, int64_t n, bool vectorised = false) {
   if (n <= 0) return;
+  vectorised = vectorised && HasQuad<Op>;
   const int64_t items = vectorised ? n / 4 + 4 : n;
   map_kernel<<<grid_for(items), kThreads, 0, stream()>>>(op, n, vectorised);
   AG_CUDA_LAUNCHED();

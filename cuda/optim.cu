@@ -15,9 +15,6 @@ struct AdamW {
   float* __restrict__ v;
   math::AdamWStep s;
   __device__ void one(int64_t i) const { math::adamw_update(p[i], g[i], m[i], v[i], s); }
-  __device__ void quad(int64_t i) const {
-    for (int64_t k = 4 * i; k < 4 * i + 4; ++k) one(k);  // four scalar updates: already coalesced
-  }
 };
 
 struct Sgd {
@@ -26,19 +23,16 @@ struct Sgd {
   float* __restrict__ buf;
   math::SgdStep s;
   __device__ void one(int64_t i) const { math::sgd_update(p[i], g[i], buf[i], s); }
-  __device__ void quad(int64_t i) const {
-    for (int64_t k = 4 * i; k < 4 * i + 4; ++k) one(k);
-  }
 };
 
 }  // namespace
 
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, const math::AdamWStep& s) {
-  launch_map(AdamW{p, g, m, v, s}, n, false);
+  launch_map(AdamW{p, g, m, v, s}, n);  // scalar accesses: already coalesced
 }
 
 void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s) {
-  launch_map(Sgd{p, g, buf, s}, n, false);
+  launch_map(Sgd{p, g, buf, s}, n);
 }
 
 }  // namespace ag::gpu

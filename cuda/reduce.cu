@@ -3,8 +3,8 @@
 // results are bitwise reproducible from run to run.
 #include <cub/block/block_reduce.cuh>
 
+#include "cuda/common.cuh"
 #include "cuda/kernels.h"
-#include "cuda/map.cuh"
 
 namespace ag::gpu {
 

@@ -10,8 +10,8 @@
 
 #include "core/math/exp.h"
 #include "core/math/rows.h"
+#include "cuda/common.cuh"
 #include "cuda/kernels.h"
-#include "cuda/map.cuh"
 
 namespace ag::gpu {
 
