@@ -3,8 +3,9 @@
 // Forward reads a and b once and writes h: 12 bytes per element, against 20 for the unfused
 // pair (silu: read a, write s; mul: read s and b, write h). Backward reads a, b, dh once and
 // writes da, db, recomputing sigmoid(a) instead of loading a saved activation: 20 bytes against
-// 36 for the unfused backward pair. At sizes where the GPU is bound by memory bandwidth, that is
-// the speedup fusion can buy (1.67x and 1.8x). The arithmetic is core/math/gated.h, shared with
+// 32 for the unfused backward pair (mul': read s, b, dh, write ds, db; silu': read a, ds, write
+// da). At sizes where the GPU is bound by memory bandwidth, that is the speedup fusion can buy
+// (1.67x and 1.6x). The arithmetic is core/math/gated.h, shared with
 // the CPU kernels; the sigmoid there is finite for every finite input.
 #include "core/math/gated.h"
 #include "cuda/kernels.h"

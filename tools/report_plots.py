@@ -636,5 +636,5 @@ def fig_bench_bandwidth(records, path):
     fig.tight_layout(rect=(0, (0.35 + 0.22 * series_rows) / fig.get_size_inches()[1], 1, 1))
     save_figure(fig, path)
     return ("Effective bandwidth of the fused and unfused paths (their own byte counts: forward "
-            "12 vs 20 B/element, backward 20 vs 36 B/element) next to a device-to-device copy "
+            "12 vs 20 B/element, backward 20 vs 32 B/element) next to a device-to-device copy "
             "measured in the same run, which is the practical ceiling.")
