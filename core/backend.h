@@ -32,6 +32,7 @@ class Backend {
   // --- memory ----------------------------------------------------------------------------------
   virtual void* allocate(size_t bytes) = 0;  // cached; throws ag::Error naming the size on OOM
   virtual void deallocate(void* ptr, size_t bytes) = 0;
+  // host_src is ordinary (pageable) memory; the caller may free it as soon as this returns.
   virtual void copy_from_host(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;  // synchronises
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
@@ -70,7 +71,8 @@ class Backend {
   // --- layout ----------------------------------------------------------------------------------
   // y[i] = x[offset(view, i)] for i < view.numel (expand, permute).
   virtual void gather_strided(const math::StridedView& view, const float* x, float* y) = 0;
-  // y[j] = sum_r x[offset(keep, j) + offset(reduce, r)]  (both offsets counted; deterministic order)
+  // y[j] = sum_r x[offset(keep, j) + offset(reduce, r)]  (both offsets counted; deterministic
+  // order)
   virtual void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) = 0;
   // 2-D block copy: rows x cols floats from src (row pitch src_pitch) to dst (pitch dst_pitch).
   // With accumulate, dst += src. Used by slice, split, concat and their backwards.
@@ -82,7 +84,8 @@ class Backend {
   // --- matrix products -------------------------------------------------------------------------
   // For each b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, where op(A) is
   // M x K (A^T when trans_a), op(B) is K x N. lda/ldb/ldc are row pitches of A, B, C as stored;
-  // stride_* the element distance between batches (0 = shared).
+  // stride_* the element distance between batches (0 = shared; not for C when batch > 1: a
+  // product accumulated into one C is called once per batch, with beta = 1 after the first).
   virtual void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
                     int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,

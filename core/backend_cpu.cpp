@@ -154,8 +154,8 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 Backend& cpu_backend() {
-  static CpuBackend instance;
-  return instance;
+  static CpuBackend* instance = new CpuBackend;  // never destroyed: tensors freed during
+  return *instance;                              // static teardown still call it
 }
 
 }  // namespace ag

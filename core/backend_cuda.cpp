@@ -151,8 +151,8 @@ Backend& cuda_backend() {
         "no CUDA device is available (the CUDA backend is built, but the driver reports no "
         "GPU); use --device cpu");
   }
-  static CudaBackend instance;
-  return instance;
+  static CudaBackend* instance = new CudaBackend;  // never destroyed: tensors freed during
+  return *instance;                                // static teardown still call it
 }
 
 }  // namespace ag

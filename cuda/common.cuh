@@ -16,9 +16,12 @@ namespace ag::gpu {
 #define AG_CUDA_CHECK(call)                                                                    \
   do {                                                                                         \
     const cudaError_t ag_err_ = (call);                                                        \
-    if (ag_err_ != cudaSuccess)                                                                \
+    if (ag_err_ != cudaSuccess) {                                                              \
+      (void)cudaGetLastError(); /* a caller that catches must not see it again at the next */  \
+                                /* launch, blamed on a healthy kernel */                       \
       ::ag::fail(__FILE__, ":", __LINE__, ": ", #call, " failed: ", cudaGetErrorName(ag_err_), \
                  " (", cudaGetErrorString(ag_err_), ")");                                      \
+    }                                                                                          \
   } while (0)
 
 #define AG_CUBLAS_CHECK(call)                                                                    \
@@ -37,25 +40,25 @@ cudaStream_t stream();    // the backend's one stream (created on first use)
 cublasHandle_t cublas();  // created once, bound to stream()
 int sm_count();           // multiprocessors of the current device
 
-// The device-side error report (host-mapped memory: kernels write it, the host reads it after a
-// synchronisation without a copy). The first reporter wins; later ones are dropped.
+// The device-side error report: kernels that find a bad index record it here, in device memory;
+// check_errors() copies it back at the next synchronisation (reading a loss, copying to the host)
+// and raises it there, so no op synchronises to check its inputs. The first error code wins;
+// among reports of that code the lowest position wins, so the message names the same index the
+// CPU's in-order check would.
 enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1, kTargetOutOfRange = 2 };
 struct DeviceErrorReport {
   int code;
-  int value;     // the offending index
-  int position;  // where it was in the index tensor
-  int limit;     // the valid range was [0, limit)
+  int limit;                 // the valid range was [0, limit)
+  unsigned long long first;  // (position << 32) | uint32(value); ~0 when nothing was reported
 };
 DeviceErrorReport* device_error_report();  // device pointer for kernels
 
 __device__ inline void report_error(DeviceErrorReport* r, int code, int value, int64_t position,
                                     int64_t limit) {
-  if (atomicCAS(&r->code, kNoError, code) == kNoError) {
-    r->value = value;
-    r->position = int(position);
-    r->limit = int(limit);
-    __threadfence_system();
-  }
+  const int previous = atomicCAS(&r->code, kNoError, code);
+  if (previous == kNoError) r->limit = int(limit);
+  if (previous == kNoError || previous == code)
+    atomicMin(&r->first, (static_cast<unsigned long long>(position) << 32) | unsigned(value));
 }
 
 constexpr int kThreads = 256;

@@ -33,6 +33,7 @@ struct Cache {
   void release_cached() {
     for (auto& [size, blocks] : free_blocks)
       for (void* p : blocks) cudaFree(p);
+    (void)cudaGetLastError();  // a failed free here must not be blamed on the next kernel
     free_blocks.clear();
     cached = 0;
   }
@@ -74,6 +75,7 @@ void* allocate(size_t bytes) {
       cudaGetLastError();
       size_t free_bytes = 0, total_bytes = 0;
       cudaMemGetInfo(&free_bytes, &total_bytes);
+      (void)cudaGetLastError();
       fail("CUDA out of memory allocating ", bytes, " bytes (", bytes >> 20,
            " MiB): ", cudaGetErrorString(err), "; the device has ", free_bytes >> 20,
            " MiB free of ", total_bytes >> 20, " MiB, this process holds ", c.in_use >> 20,
@@ -107,8 +109,8 @@ Scratch::~Scratch() {
 
 void copy_from_host(void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;
-  // From pageable memory the copy has left host_src by the time the call returns, so the caller
-  // may free it at once.
+  // host_src is pageable (a std::vector): the driver stages such a copy before the call returns,
+  // so the caller may free it at once. (From pinned memory the copy would still be in flight.)
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
 }
 
