@@ -22,6 +22,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/error.h"
 #include "cpu/kernels.h"
 
 namespace ag::cpu {
@@ -216,6 +217,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
           float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
+  if (stride_c == 0 && batch > 1)  // the batches run in parallel: they would race on the one C
+    fail("gemm: stride_c = 0 with batch = ", batch, ": each batch needs its own C");
   auto one = [&](int64_t b, bool parallel, float* shared_b) {
     float* Cb = C + b * stride_c;
     if (K <= 0) {

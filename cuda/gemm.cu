@@ -36,6 +36,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
           float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
+  if (stride_c == 0 && batch > 1)  // all batches would write the one C at once
+    fail("gemm: stride_c = 0 with batch = ", batch, ": each batch needs its own C");
   if (K <= 0) {
     scale_matrix_kernel<<<grid_for(batch * M * N), kThreads, 0, stream()>>>(C, ldc, stride_c, M, N,
                                                                             batch, beta);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/kernels.h"
+#include "tests/core/error_message.h"
 
 namespace {
 
@@ -138,6 +139,16 @@ TEST(Gemm, NanInAnOperandPropagates) {
   EXPECT_TRUE(std::isnan(C[1]));
   EXPECT_TRUE(std::isnan(C[3]));
   EXPECT_EQ(C[0], 0.0f);
+}
+
+TEST(Gemm, SharedOutputAcrossBatchesIsRefused) {
+  // Batches may run in parallel, so one C for all of them would be a race, not a sum.
+  std::vector<float> A(4, 1.0f), B(4, 1.0f), C(4, 0.0f);
+  const std::string msg = agtest::error_message([&] {
+    ag::cpu::gemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, 0, B.data(), 2, 0, 0.0f, C.data(), 2, 0,
+                  3);
+  });
+  EXPECT_NE(msg.find("gemm: stride_c = 0 with batch = 3"), std::string::npos) << msg;
 }
 
 }  // namespace
