@@ -22,9 +22,11 @@ nvidia-smi -L >"$results/gpu.txt" 2>&1 || { echo "gpu_check: no GPU (nvidia-smi 
 log "$(date -u +%FT%TZ) on $(head -1 "$results/gpu.txt"), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 cmake_extra=()
+# The GPU image ships CMake and ninja; make may be missing there.
+if ! command -v make >/dev/null && command -v ninja >/dev/null; then cmake_extra+=(-G Ninja); fi
 train_data=()
 if [[ -d .gpu ]]; then  # packed by tools/gpu_bundle.sh
-  cmake_extra=(-DCMAKE_PREFIX_PATH="$PWD/.gpu/nlohmann" -DAG_GTEST_SOURCE="$PWD/.gpu/googletest"
+  cmake_extra+=(-DCMAKE_PREFIX_PATH="$PWD/.gpu/nlohmann" -DAG_GTEST_SOURCE="$PWD/.gpu/googletest"
                -DAG_SHARED_DIR="$PWD/.gpu/shared")
   if [[ -f .gpu/shared/data/SST-2/train.tsv ]]; then
     export AG_SHARED_DIR=$PWD/.gpu/shared

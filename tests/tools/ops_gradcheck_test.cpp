@@ -83,6 +83,40 @@ TEST(ExplainOps, gradients_match_finite_differences_for_every_op) {
   }
 }
 
+// explain --device cuda for every op: the same outputs and gradients as the CPU, to 1e-5 of each
+// tensor's norm (the parity tests' measure; nvcc may contract a*b+c into an FMA where GCC does
+// not, so bit equality is not expected).
+TEST(ExplainOps, every_op_on_cuda_matches_the_cpu) {
+  if (!ag::cuda_available()) GTEST_SKIP() << "no CUDA device (or CUDA backend not built)";
+  auto expect_same = [](const Json& gpu, const Json& cpu, const std::string& what) {
+    ASSERT_EQ(gpu["shape"], cpu["shape"]) << what;
+    const std::vector<double> g = explain_test::values_of(gpu), c = explain_test::values_of(cpu);
+    double diff = 0.0, norm = 0.0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (std::isnan(c[i]) || std::isnan(g[i])) {
+        EXPECT_EQ(std::isnan(c[i]), std::isnan(g[i])) << what << "[" << i << "]";
+        continue;
+      }
+      diff += (g[i] - c[i]) * (g[i] - c[i]);
+      norm += c[i] * c[i];
+    }
+    EXPECT_LE(std::sqrt(diff), 1e-5 * std::max(1.0, std::sqrt(norm))) << what;
+  };
+  for (const auto& [name, text] : explain_test::op_examples()) {
+    SCOPED_TRACE(name);
+    const Json spec = Json::parse(text);
+    const Json cpu = explain_test::run_spec_json(spec);
+    const Json gpu = explain_test::run_spec_json(spec, {"--device", "cuda"});
+    const std::vector<Json> cpu_out = outputs_of(cpu), gpu_out = outputs_of(gpu);
+    ASSERT_EQ(gpu_out.size(), cpu_out.size());
+    for (size_t o = 0; o < cpu_out.size(); ++o)
+      expect_same(gpu_out[o], cpu_out[o], "output " + std::to_string(o));
+    ASSERT_EQ(gpu["grads"].size(), cpu["grads"].size());
+    for (const auto& [input, grad] : cpu["grads"].items())
+      expect_same(gpu["grads"][input], grad, "grad " + input);
+  }
+}
+
 // The JSON output is bit-for-bit what the engine computes: floats are written in a form that
 // reads back to the same float, so nothing is lost on the way out.
 TEST(ExplainOps, json_output_reads_back_to_the_engines_exact_floats) {
