@@ -92,8 +92,11 @@ TEST(CudaParityErrors, mixing_devices_names_the_op) {
 // must not read outside the table, raise a device-side flag instead, and Backend::check_errors()
 // (which synchronises) throws an ag::Error that names the op. The flag is cleared by the report:
 // the next check_errors() does not throw, and the backend keeps working. Either the op or the
-// check may throw; the test accepts both, and requires that one of them does.
-void check_out_of_range_reported(const std::string& op,
+// check may throw; the test accepts both, and requires that one of them does. The message is the
+// CPU's: `what` (e.g. "embedding: index"), the bad value, its position and the valid range. The
+// bad value sits at positions 1 and 2: the lowest is the one named, as by the CPU's in-order
+// check, whichever GPU thread reports first.
+void check_out_of_range_reported(const std::string& op, const std::string& what, int64_t limit,
                                  const std::function<void(int32_t bad)>& run_with_bad_index,
                                  const std::vector<int32_t>& bad_values) {
   ag::Backend& be = ag::backend(kGpu);
@@ -105,6 +108,10 @@ void check_out_of_range_reported(const std::string& op,
       be.check_errors();
     });
     EXPECT_TRUE(contains(msg, op)) << msg;
+    EXPECT_TRUE(contains(msg, what + " " + std::to_string(bad) +
+                                  " at position 1 is out of range [0, " + std::to_string(limit) +
+                                  ")"))
+        << msg;
     EXPECT_NO_THROW(be.check_errors()) << "the same error was reported twice";
   }
 }
@@ -114,9 +121,9 @@ TEST(CudaParityErrors, embedding_index_out_of_range_on_cuda) {
   const Tensor w_cpu = parity::randn({10, 4}, 1);
   const Tensor w = to_gpu(w_cpu);
   ASSERT_EQ(w.device(), kGpu);
-  check_out_of_range_reported("embedding",
+  check_out_of_range_reported("embedding", "embedding: index", 10,
                               [&](int32_t bad) {
-                                const Tensor idx = to_gpu(Tensor::from_indices({1, bad, 2}, {3}));
+                                const Tensor idx = to_gpu(Tensor::from_indices({1, bad, bad}, {3}));
                                 const Tensor y = ag::embedding(w, idx);
                                 (void)y.to_vector();
                               },
@@ -134,9 +141,9 @@ TEST(CudaParityErrors, embedding_index_out_of_range_on_cuda) {
 TEST(CudaParityErrors, cross_entropy_target_out_of_range_on_cuda) {
   SKIP_WITHOUT_CUDA();
   const Tensor logits = to_gpu(parity::randn({3, 5}, 2));
-  check_out_of_range_reported("cross_entropy",
+  check_out_of_range_reported("cross_entropy", "cross_entropy: target", 5,
                               [&](int32_t bad) {
-                                const Tensor t = to_gpu(Tensor::from_indices({0, bad, 4}, {3}));
+                                const Tensor t = to_gpu(Tensor::from_indices({0, bad, bad}, {3}));
                                 (void)ag::cross_entropy(logits, t).item();
                               },
                               {5, -1, 1000000});
