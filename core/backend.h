@@ -71,8 +71,7 @@ class Backend {
   // --- layout ----------------------------------------------------------------------------------
   // y[i] = x[offset(view, i)] for i < view.numel (expand, permute).
   virtual void gather_strided(const math::StridedView& view, const float* x, float* y) = 0;
-  // y[j] = sum_r x[offset(keep, j) + offset(reduce, r)]  (both offsets counted; deterministic
-  // order)
+  // y[j] = sum_r x[offset(keep, j) + offset(reduce, r)], both offsets counted, in a fixed order
   virtual void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) = 0;
   // 2-D block copy: rows x cols floats from src (row pitch src_pitch) to dst (pitch dst_pitch).
   // With accumulate, dst += src. Used by slice, split, concat and their backwards.
