@@ -8,8 +8,9 @@ namespace ag {
 
 Backend& cpu_backend();  // core/backend_cpu.cpp
 #ifdef AG_WITH_CUDA
-Backend& cuda_backend();     // core/backend_cuda.cpp; throws when no device is present
-bool cuda_device_present();  // core/backend_cuda.cpp
+Backend& cuda_backend();      // core/backend_cuda.cpp; throws when no device is present
+bool cuda_device_present();   // core/backend_cuda.cpp
+bool cuda_device_emulated();  // core/backend_cuda.cpp
 #endif
 
 std::shared_ptr<void> Backend::timing_mark() {
@@ -42,6 +43,19 @@ bool cuda_available() {
 #else
   return false;
 #endif
+}
+
+bool cuda_emulated() {
+#ifdef AG_WITH_CUDA
+  return cuda_device_emulated();
+#else
+  return false;
+#endif
+}
+
+const char* device_label(Device d) {
+  if (d == Device::CUDA && cuda_emulated()) return "cuda (emulated)";
+  return device_name(d);
 }
 
 }  // namespace ag

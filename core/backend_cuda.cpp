@@ -145,6 +145,10 @@ bool cuda_device_present() {
   return gpu::device_present();
 }
 
+bool cuda_device_emulated() {
+  return gpu::emulated();
+}
+
 Backend& cuda_backend() {
   if (!gpu::device_present()) {
     fail(

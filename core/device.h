@@ -23,4 +23,12 @@ Device parse_device(const std::string& name);
 // True when the CUDA backend was compiled in and a device is present.
 bool cuda_available();
 
+// True when this build's CUDA backend runs on the emulated device (AG_CUDA=EMULATE): the CUDA
+// kernels' results, on host threads, with no GPU's speed.
+bool cuda_emulated();
+
+// How records and messages name a device: "cpu", "cuda", or "cuda (emulated)" in an emulated
+// build, so that no figure from the emulated device can pass for a GPU's.
+const char* device_label(Device d);
+
 }  // namespace ag

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <utility>
 
 #include "core/error.h"
 
@@ -59,6 +60,39 @@ __device__ inline void report_error(DeviceErrorReport* r, int code, int value, i
   if (previous == kNoError) r->limit = int(limit);
   if (previous == kNoError || previous == code)
     atomicMin(&r->first, (static_cast<unsigned long long>(position) << 32) | unsigned(value));
+}
+
+// Every kernel launch of the backend goes through launch(): the launch syntax is written here
+// once, so the same kernel source builds with nvcc for a GPU and with the host compiler for the
+// emulated device (cuda/emulation). As with <<<grid, block>>>, the arguments are converted to the
+// kernel's parameter types and copied; a bad configuration fails at once.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args&&... args) {
+#if defined(AG_CUDA_EMULATED)
+  (void)cuda_emu::launch_kernel(kernel, grid, block, stream(), std::forward<Args>(args)...);
+#else
+  kernel<<<grid, block, 0, stream()> > >(std::forward<Args>(args)...);
+#endif
+  AG_CUDA_LAUNCHED();
+}
+
+// A 16-byte access through a pointer that is not 16-byte aligned faults on the GPU ("misaligned
+// address"); the emulated device checks each one and reports the same fault. No code on the GPU.
+#if defined(AG_CUDA_EMULATED)
+#define AG_VECTOR_ACCESS_OK(p) ::cuda_emu::check_vector_access((p), 16)
+#else
+#define AG_VECTOR_ACCESS_OK(p) true
+#endif
+
+// Which bytes of a cached block its current owner may touch, marked in stream order: on the
+// emulated device AddressSanitizer then reports a kernel that reads past a tensor's end (inside
+// the allocator's rounding) or touches a block sitting in the cache. No code on a GPU.
+inline void mark_usable(void* block, size_t usable, size_t capacity) {
+#if defined(AG_CUDA_EMULATED)
+  cuda_emu::mark_usable_async(stream(), block, usable, capacity);
+#else
+  (void)block, (void)usable, (void)capacity;
+#endif
 }
 
 constexpr int kThreads = 256;

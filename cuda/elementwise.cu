@@ -167,8 +167,8 @@ void binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan, co
       launch_map(BinaryContiguous<decltype(fn)>{fn, a, b, y}, plan.numel,
                  aligned16(a) && aligned16(b) && aligned16(y));
     } else {
-      binary_broadcast_kernel<<<grid_for(plan.numel), kThreads, 0, stream()>>>(fn, plan, a, b, y);
-      AG_CUDA_LAUNCHED();
+      launch(binary_broadcast_kernel<decltype(fn)>, grid_for(plan.numel), kThreads, fn, plan, a, b,
+             y);
     }
   });
 }
@@ -177,9 +177,8 @@ void binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan&
                      const float* a, const float* b, const float* gy, float* ga, float* gb) {
   if (plan.numel <= 0 || (!ga && !gb)) return;
   math::visit_binary(op, scalar, [&](auto fn) {
-    binary_backward_kernel<<<grid_for(plan.numel), kThreads, 0, stream()>>>(fn, plan, a, b, gy, ga,
-                                                                            gb);
-    AG_CUDA_LAUNCHED();
+    launch(binary_backward_kernel<decltype(fn)>, grid_for(plan.numel), kThreads, fn, plan, a, b, gy,
+           ga, gb);
   });
 }
 

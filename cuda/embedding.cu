@@ -82,9 +82,8 @@ __global__ void scatter_sorted_kernel(const float* __restrict__ gy,
 void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx, int64_t dim,
                int64_t vocab) {
   if (n_idx <= 0 || dim <= 0) return;
-  embedding_kernel<<<grid_for(n_idx * dim), kThreads, 0, stream()>>>(weight, idx, y, n_idx, dim,
-                                                                     vocab, device_error_report());
-  AG_CUDA_LAUNCHED();
+  launch(embedding_kernel, grid_for(n_idx * dim), kThreads, weight, idx, y, n_idx, dim, vocab,
+         device_error_report());
 }
 
 void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx, int64_t dim,
@@ -97,8 +96,7 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
   Scratch positions(sizeof(int32_t) * size_t(n));
   Scratch sorted_ids(sizeof(int32_t) * size_t(n));
   Scratch sorted_pos(sizeof(int32_t) * size_t(n));
-  iota_kernel<<<grid_for(n), kThreads, 0, stream()>>>(positions.as<int32_t>(), n);
-  AG_CUDA_LAUNCHED();
+  launch(iota_kernel, grid_for(n), kThreads, positions.as<int32_t>(), n);
   size_t temp_bytes = 0;
   AG_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, idx, sorted_ids.as<int32_t>(),
                                                 positions.as<int32_t>(), sorted_pos.as<int32_t>(),
@@ -108,13 +106,11 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
       temp.as<void>(), temp_bytes, idx, sorted_ids.as<int32_t>(), positions.as<int32_t>(),
       sorted_pos.as<int32_t>(), n, 0, int(sizeof(int32_t) * 8), stream()));
   Scratch run_end(sizeof(int32_t) * size_t(vocab));
-  mark_run_ends_kernel<<<grid_for(n), kThreads, 0, stream()>>>(sorted_ids.as<int32_t>(),
-                                                               run_end.as<int32_t>(), n, vocab);
-  AG_CUDA_LAUNCHED();
-  scatter_sorted_kernel<<<grid_for(n_idx * dim), kThreads, 0, stream()>>>(
-      gy, sorted_ids.as<int32_t>(), sorted_pos.as<int32_t>(), run_end.as<int32_t>(), gw, n_idx, dim,
-      vocab, device_error_report());
-  AG_CUDA_LAUNCHED();
+  launch(mark_run_ends_kernel, grid_for(n), kThreads, sorted_ids.as<int32_t>(),
+         run_end.as<int32_t>(), n, vocab);
+  launch(scatter_sorted_kernel, grid_for(n_idx * dim), kThreads, gy, sorted_ids.as<int32_t>(),
+         sorted_pos.as<int32_t>(), run_end.as<int32_t>(), gw, n_idx, dim, vocab,
+         device_error_report());
 }
 
 }  // namespace ag::gpu

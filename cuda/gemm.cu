@@ -39,9 +39,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   if (stride_c == 0 && batch > 1)  // all batches would write the one C at once
     fail("gemm: stride_c = 0 with batch = ", batch, ": each batch needs its own C");
   if (K <= 0) {
-    scale_matrix_kernel<<<grid_for(batch * M * N), kThreads, 0, stream()>>>(C, ldc, stride_c, M, N,
-                                                                            batch, beta);
-    AG_CUDA_LAUNCHED();
+    launch(scale_matrix_kernel, grid_for(batch * M * N), kThreads, C, ldc, stride_c, M, N, batch,
+           beta);
     return;
   }
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -21,7 +21,10 @@ namespace ag::gpu {
 // --- runtime (cuda/runtime.cu) ---------------------------------------------------------------
 bool device_present();      // a CUDA device is visible (never throws)
 std::string device_name();  // "NVIDIA H100 80GB HBM3"
-void synchronize();         // waits for the stream, then raises any kernel-reported error
+// This build runs the kernels on the emulated device (AG_CUDA=EMULATE, cuda/emulation): results
+// are those of the CUDA code, timings are not a GPU's.
+bool emulated();
+void synchronize();  // waits for the stream, then raises any kernel-reported error
 // Kernels that find bad input (an index out of range) cannot throw: they record the first such
 // event in host-mapped memory. This synchronises and throws ag::Error describing it, if any.
 void check_errors();

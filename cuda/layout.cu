@@ -34,8 +34,7 @@ __global__ void copy_2d_kernel(const float* __restrict__ src, int64_t src_pitch,
 
 void gather_strided(const math::StridedView& view, const float* x, float* y) {
   if (view.numel <= 0) return;
-  gather_strided_kernel<<<grid_for(view.numel), kThreads, 0, stream()>>>(view, x, y);
-  AG_CUDA_LAUNCHED();
+  launch(gather_strided_kernel, grid_for(view.numel), kThreads, view, x, y);
 }
 
 void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch, int64_t rows,
@@ -44,9 +43,7 @@ void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch,
   const int64_t col_blocks = (cols + kThreads - 1) / kThreads;
   const dim3 grid(unsigned(col_blocks < 64 ? col_blocks : 64),
                   unsigned(rows < 65535 ? rows : 65535));
-  copy_2d_kernel<<<grid, kThreads, 0, stream()>>>(src, src_pitch, dst, dst_pitch, rows, cols,
-                                                  accumulate);
-  AG_CUDA_LAUNCHED();
+  launch(copy_2d_kernel, grid, kThreads, src, src_pitch, dst, dst_pitch, rows, cols, accumulate);
 }
 
 }  // namespace ag::gpu

@@ -14,10 +14,12 @@ inline bool aligned16(const void* p) {
 }
 
 __device__ inline float4 load4(const float* p, int64_t quad) {
-  return reinterpret_cast<const float4*>(p)[quad];
+  const float4* v = reinterpret_cast<const float4*>(p) + quad;
+  return AG_VECTOR_ACCESS_OK(v) ? *v : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 }
 __device__ inline void store4(float* p, int64_t quad, float4 v) {
-  reinterpret_cast<float4*>(p)[quad] = v;
+  float4* d = reinterpret_cast<float4*>(p) + quad;
+  if (AG_VECTOR_ACCESS_OK(d)) *d = v;
 }
 
 // Op provides  __device__ void one(int64_t i)  and, optionally,
@@ -48,8 +50,7 @@ void launch_map(const Op& op, int64_t n, bool vectorised = false) {
   if (n <= 0) return;
   vectorised = vectorised && HasQuad<Op>;
   const int64_t items = vectorised ? n / 4 + 4 : n;
-  map_kernel<<<grid_for(items), kThreads, 0, stream()>>>(op, n, vectorised);
-  AG_CUDA_LAUNCHED();
+  launch(map_kernel<Op>, grid_for(items), kThreads, op, n, vectorised);
 }
 
 }  // namespace ag::gpu

@@ -84,6 +84,7 @@ void* allocate(size_t bytes) {
   }
   c.in_use += size;
   if (c.in_use > c.peak) c.peak = c.in_use;
+  mark_usable(p, bytes, size);
   return p;
 }
 
@@ -94,6 +95,7 @@ void deallocate(void* ptr, size_t bytes) {
   c.in_use -= size;
   c.cached += size;
   c.free_blocks[size].push_back(ptr);
+  mark_usable(ptr, 0, size);
 }
 
 size_t peak_allocated_bytes() {

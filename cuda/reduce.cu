@@ -83,11 +83,10 @@ void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
   if (n_red >= 1024 || (n_red >= 128 && n_out < 4 * int64_t(sm_count()) * kThreads / 32)) {
     constexpr int kBlock = 256;
     const int64_t blocks = n_out < 65535 ? n_out : 65535;
-    reduce_by_block_kernel<kBlock><<<unsigned(blocks), kBlock, 0, stream()>>>(plan, x, y);
+    launch(reduce_by_block_kernel<kBlock>, unsigned(blocks), kBlock, plan, x, y);
   } else {
-    reduce_by_thread_kernel<<<grid_for(n_out), kThreads, 0, stream()>>>(plan, x, y);
+    launch(reduce_by_thread_kernel, grid_for(n_out), kThreads, plan, x, y);
   }
-  AG_CUDA_LAUNCHED();
 }
 
 void sum_squares(const float* x, int64_t n, float* y) {
@@ -100,10 +99,8 @@ void sum_squares(const float* x, int64_t n, float* y) {
   const int64_t wanted = (n + kBlock * 8 - 1) / (kBlock * 8);
   const int blocks = int(wanted < 1024 ? wanted : 1024);
   Scratch partial(sizeof(double) * size_t(blocks));
-  sum_squares_partial_kernel<kBlock><<<blocks, kBlock, 0, stream()>>>(x, n, partial.as<double>());
-  AG_CUDA_LAUNCHED();
-  sum_partials_kernel<kBlock><<<1, kBlock, 0, stream()>>>(partial.as<double>(), blocks, y);
-  AG_CUDA_LAUNCHED();
+  launch(sum_squares_partial_kernel<kBlock>, blocks, kBlock, x, n, partial.as<double>());
+  launch(sum_partials_kernel<kBlock>, 1, kBlock, partial.as<double>(), blocks, y);
 }
 
 }  // namespace ag::gpu

@@ -278,9 +278,8 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
   const int64_t rows = outer * inner;
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
-    softmax_kernel<kBlock><<<row_grid(rows), kBlock, 0, stream()>>>(x, y, n, inner, log);
+    launch(softmax_kernel<kBlock>, row_grid(rows), kBlock, x, y, n, inner, log);
   });
-  AG_CUDA_LAUNCHED();
 }
 
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
@@ -288,20 +287,16 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
   const int64_t rows = outer * inner;
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
-    softmax_backward_kernel<kBlock>
-        <<<row_grid(rows), kBlock, 0, stream()>>>(y, gy, gx, n, inner, log);
+    launch(softmax_backward_kernel<kBlock>, row_grid(rows), kBlock, y, gy, gx, n, inner, log);
   });
-  AG_CUDA_LAUNCHED();
 }
 
 void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                 int64_t rows, int64_t cols, float eps) {
   if (rows <= 0 || cols <= 0) return;
   with_block_for(cols, [&]<int kBlock>() {
-    layer_norm_kernel<kBlock>
-        <<<row_grid(rows), kBlock, 0, stream()>>>(x, w, b, y, mean, rstd, cols, eps);
+    launch(layer_norm_kernel<kBlock>, row_grid(rows), kBlock, x, w, b, y, mean, rstd, cols, eps);
   });
-  AG_CUDA_LAUNCHED();
 }
 
 void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
@@ -315,25 +310,21 @@ void layer_norm_backward(const float* x, const float* w, const float* mean, cons
   }
   if (gx) {
     with_block_for(cols, [&]<int kBlock>() {
-      layer_norm_backward_kernel<kBlock>
-          <<<row_grid(rows), kBlock, 0, stream()>>>(x, w, mean, rstd, gy, gx, cols);
+      launch(layer_norm_backward_kernel<kBlock>, row_grid(rows), kBlock, x, w, mean, rstd, gy, gx,
+             cols);
     });
-    AG_CUDA_LAUNCHED();
   }
   if (!gw && !gb) return;
   const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
   Scratch pw(gw ? sizeof(float) * size_t(chunks * cols) : 0);
   Scratch pb(gb ? sizeof(float) * size_t(chunks * cols) : 0);
-  layer_norm_param_partial_kernel<<<grid_for(chunks * cols), kThreads, 0, stream()>>>(
-      x, mean, rstd, gy, pw.as<float>(), pb.as<float>(), rows, cols, chunks);
-  AG_CUDA_LAUNCHED();
+  launch(layer_norm_param_partial_kernel, grid_for(chunks * cols), kThreads, x, mean, rstd, gy,
+         pw.as<float>(), pb.as<float>(), rows, cols, chunks);
   if (gw) {
-    sum_chunks_kernel<<<grid_for(cols), kThreads, 0, stream()>>>(pw.as<float>(), gw, chunks, cols);
-    AG_CUDA_LAUNCHED();
+    launch(sum_chunks_kernel, grid_for(cols), kThreads, pw.as<float>(), gw, chunks, cols);
   }
   if (gb) {
-    sum_chunks_kernel<<<grid_for(cols), kThreads, 0, stream()>>>(pb.as<float>(), gb, chunks, cols);
-    AG_CUDA_LAUNCHED();
+    launch(sum_chunks_kernel, grid_for(cols), kThreads, pb.as<float>(), gb, chunks, cols);
   }
 }
 
@@ -345,26 +336,22 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
   }
   Scratch terms(sizeof(double) * size_t(N));
   with_block_for(C, [&]<int kBlock>() {
-    cross_entropy_rows_kernel<kBlock><<<row_grid(N), kBlock, 0, stream()>>>(
-        logits, targets, lse, terms.as<double>(), C, device_error_report());
+    launch(cross_entropy_rows_kernel<kBlock>, row_grid(N), kBlock, logits, targets, lse,
+           terms.as<double>(), C, device_error_report());
   });
-  AG_CUDA_LAUNCHED();
-  mean_of_terms_kernel<256><<<1, 256, 0, stream()>>>(terms.as<double>(), N, loss);
-  AG_CUDA_LAUNCHED();
+  launch(mean_of_terms_kernel<256>, 1, 256, terms.as<double>(), N, loss);
 }
 
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                             const float* gloss, float* gx, int64_t N, int64_t C) {
   if (N <= 0 || C <= 0) return;
-  cross_entropy_backward_kernel<<<grid_for(N * C), kThreads, 0, stream()>>>(logits, targets, lse,
-                                                                            gloss, gx, N, C);
-  AG_CUDA_LAUNCHED();
+  launch(cross_entropy_backward_kernel, grid_for(N * C), kThreads, logits, targets, lse, gloss, gx,
+         N, C);
 }
 
 void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
-  argmax_kernel<<<grid_for(rows), kThreads, 0, stream()>>>(x, out, rows, cols);
-  AG_CUDA_LAUNCHED();
+  launch(argmax_kernel, grid_for(rows), kThreads, x, out, rows, cols);
 }
 
 }  // namespace ag::gpu

@@ -83,6 +83,14 @@ std::string device_name() {
   return prop.name;
 }
 
+bool emulated() {
+#if defined(AG_CUDA_EMULATED)
+  return true;
+#else
+  return false;
+#endif
+}
+
 void check_errors() {
   Runtime& r = runtime();
   // Queued behind every kernel so far: one synchronisation covers the caller's work and this.

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
     std::cerr << "bench_matmul: --device cuda: no CUDA device available\n";
     return 2;
   }
+  if (device == ag::Device::CUDA && ag::cuda_emulated()) {
+    std::cerr << "bench_matmul: --device cuda is cuda (emulated) in this build: GFLOP/s of the "
+                 "emulated device would not be a GPU's; run it on a GPU build\n";
+    return 2;
+  }
   if (threads.empty()) threads = {1, ag::num_threads()};
   if (device == ag::Device::CUDA) threads = {ag::num_threads()};
 
@@ -118,7 +123,7 @@ int main(int argc, char** argv) {
         const double gflops = r.flops / r.ms / 1e6;
         std::printf("%-16s %5lld %5lld %5lld %-8s %3d %10.4f %9.1f\n", s.what, (long long)s.m,
                     (long long)s.n, (long long)s.k, r.form, th, r.ms, gflops);
-        records.push_back({{"device", ag::device_name(device)},
+        records.push_back({{"device", ag::device_label(device)},
                            {"device_name", ag::backend(device).device_name()},
                            {"shape", s.what},
                            {"m", s.m},

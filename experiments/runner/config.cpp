@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/device.h"
 #include "nn/ffn.h"
 
 namespace sst2 {
@@ -539,6 +540,9 @@ std::string help_text() {
     }
     os << o.help << "\n";
   }
+  if (ag::cuda_emulated())
+    os << "\nIn this build --device cuda is cuda (emulated): the CUDA kernels run on host threads "
+          "(AG_CUDA=EMULATE),\nto test them; its timings are not a GPU's.\n";
   os << "\nExit status: 0 all runs finished; 1 a run diverged (NaN/Inf loss) or failed; "
         "2 usage error\n(bad flag or value, data not found); 130 interrupted.\n";
   return os.str();

@@ -231,7 +231,7 @@ void Trainer::init_metrics() {
   metrics_["data"] = Json{{"data_dir", data_.data_dir},         {"vocab", data_.vocab_path},
                           {"train_examples", data_.train.rows}, {"dev_examples", data_.dev.rows},
                           {"eval_examples", eval_sizes},        {"eval_files", data_.eval_paths}};
-  metrics_["device"] = config_.device;
+  metrics_["device"] = ag::device_label(device_);
   metrics_["status"] = "running";
   metrics_["failure"] = nullptr;
   metrics_["epochs"] = Json::array();
@@ -246,7 +246,7 @@ void Trainer::init_metrics() {
 
 // Facts that belong to this invocation (a resumed run may be continued elsewhere).
 void Trainer::refresh_environment() {
-  metrics_["device"] = config_.device;
+  metrics_["device"] = ag::device_label(device_);
   metrics_["device_name"] = device_description(device_);
   metrics_["threads"] = device_ == Device::CPU ? ag::num_threads() : 0;
   metrics_["build_type"] = build_type();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "tools/explain_cli/explain.h"
 #include "tools/explain_cli/input_error.h"
@@ -241,7 +242,12 @@ std::string usage() {
          op_names() + "\nactivations (--act): " + acts +
          ", all\n"
          "\nexit status: 0 on success; 2 on bad input or an engine error, reported as one line\n"
-         "on stderr that starts with \"explain: \". See tools/README.md.\n";
+         "on stderr that starts with \"explain: \". See tools/README.md.\n" +
+         std::string(ag::cuda_emulated()
+                         ? "\nIn this build --device cuda is cuda (emulated): the CUDA kernels "
+                           "run on host threads\n(AG_CUDA=EMULATE), giving the CUDA code's "
+                           "results, not a GPU's speed.\n"
+                         : "");
 }
 
 int run_explain(const std::vector<std::string>& args, std::istream& in, std::ostream& out,

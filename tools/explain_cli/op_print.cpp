@@ -24,7 +24,7 @@ void print_header(std::ostream& out, const OpRun& run) {
   out << run.entry->name << ":  " << run.entry->forward << '\n';
   out << "backward:  " << run.entry->backward << '\n';
   out << "params: " << (run.params.empty() ? "(defaults)" : dump_json(run.params))
-      << "   device: " << device_name(run.device) << "\n\n";
+      << "   device: " << device_label(run.device) << "\n\n";
 }
 
 // One row per element: the chain rule at work, downstream = upstream * local derivative.

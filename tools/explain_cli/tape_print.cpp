@@ -33,7 +33,7 @@ std::vector<const TapeTensor*> backward_order(const TapeRun& run) {
 void print_tape(std::ostream& out, const TapeRun& run) {
   out << "tiny " << run.ffn << " FFN: " << run.description << '\n';
   out << "x: 2 tokens x 4 dims, hidden width 6, seed " << kTinyFfnSeed << ", device "
-      << device_name(run.device) << "\n\n";
+      << device_label(run.device) << "\n\n";
 
   out << "the tape: " << run.nodes.size()
       << " nodes, in the order the forward pass recorded them\n";
@@ -98,7 +98,7 @@ Json tape_json(const TapeRun& run) {
   Json j = Json::object();
   j["ffn"] = run.ffn;
   j["description"] = run.description;
-  j["device"] = device_name(run.device);
+  j["device"] = device_label(run.device);
   j["loss"] = float_json(run.loss);
   Json nodes = Json::array();
   for (const TapeNode& node : run.nodes) {
