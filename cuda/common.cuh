@@ -71,7 +71,9 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args&&... args) {
 #if defined(AG_CUDA_EMULATED)
   (void)cuda_emu::launch_kernel(kernel, grid, block, stream(), std::forward<Args>(args)...);
 #else
-  kernel<<<grid, block, 0, stream()> > >(std::forward<Args>(args)...);
+  // clang-format off
+  kernel<<<grid, block, 0, stream()>>>(std::forward<Args>(args)...);
+  // clang-format on
 #endif
   AG_CUDA_LAUNCHED();
 }
