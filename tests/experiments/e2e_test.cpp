@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/device.h"
 #include "experiments/data/locate.h"
 #include "experiments/runner/data_source.h"
 #include "experiments/runner/trainer.h"
@@ -122,6 +124,46 @@ TEST(EndToEnd, ShortModeOnTheRealData) {
   }
   const Json summary = read_json(out + "/summary.json");
   EXPECT_EQ(summary["runs"].size(), 3u);
+}
+
+// The runner on the CUDA device (a GPU, or the emulated device of an AG_CUDA=EMULATE build, where
+// this runs in CI) against the same runs on the CPU: every step's loss to 1e-4 relative and the
+// same dev accuracy, for the three variants of the experiment.
+TEST(EndToEnd, CudaRunsGiveTheCpuLossCurve) {
+  if (!ag::cuda_available()) GTEST_SKIP() << "no CUDA device (or CUDA backend not built)";
+  std::string why;
+  const std::vector<std::string> where = locate_real_data(why);
+  if (where.empty()) GTEST_SKIP() << "SST-2 data not available: " << why;
+  const std::string limit = kSanitized ? "96" : "512", dev_limit = kSanitized ? "64" : "872";
+  ScratchDir dir("cuda_vs_cpu");
+  const std::vector<std::string> common =
+      std::vector<std::string>{
+          "--ffn", "relu,swish,swiglu", "--seeds", "0",           "--epochs", "1",      "--limit",
+          limit,   "--dev-limit",       dev_limit, "--log-every", "1",        "--quiet"} +
+      where;
+  ASSERT_EQ(run_sst2(common + std::vector<std::string>{"--device", "cpu", "--out", dir / "cpu"}),
+            0);
+  ASSERT_EQ(run_sst2(common + std::vector<std::string>{"--device", "cuda", "--out", dir / "cuda"}),
+            0);
+  for (const char* ffn : {"relu", "swish", "swiglu"}) {
+    SCOPED_TRACE(ffn);
+    const Json cpu = read_json(sst2::metrics_path(dir / "cpu", ffn, 0));
+    const Json gpu = read_json(sst2::metrics_path(dir / "cuda", ffn, 0));
+    EXPECT_EQ(gpu["device"], ag::device_label(ag::Device::CUDA));
+    if (ag::cuda_emulated()) {
+      EXPECT_EQ(gpu["device"], "cuda (emulated)");
+      EXPECT_NE(gpu["device_name"].get<std::string>().find("emulated"), std::string::npos);
+    }
+    ASSERT_EQ(cpu["steps"].size(), gpu["steps"].size());
+    ASSERT_GE(cpu["steps"].size(), 6u);
+    for (size_t i = 0; i < cpu["steps"].size(); ++i) {
+      const double a = cpu["steps"][i]["loss"].get<double>();
+      const double b = gpu["steps"][i]["loss"].get<double>();
+      EXPECT_NEAR(a, b, 1e-4 * std::abs(a)) << "step " << cpu["steps"][i]["step"];
+    }
+    EXPECT_EQ(cpu["epochs"][0]["dev_acc"], gpu["epochs"][0]["dev_acc"]);
+    EXPECT_EQ(cpu["dev_predictions"]["final"], gpu["dev_predictions"]["final"]);
+  }
 }
 
 }  // namespace

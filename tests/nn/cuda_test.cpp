@@ -57,11 +57,14 @@ Inputs make_inputs() {
           Tensor::from_indices(labels, {B})};
 }
 
-void expect_close(const Tensor& cpu, const Tensor& gpu, double tol, const std::string& what) {
+// skip: elements not to compare (nonzero entries), or null.
+void expect_close(const Tensor& cpu, const Tensor& gpu, double tol, const std::string& what,
+                  const std::vector<float>* skip = nullptr) {
   const std::vector<float> a = cpu.to_vector(), b = gpu.to_vector();
   ASSERT_EQ(a.size(), b.size()) << what;
   for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], tol * (1.0 + std::abs(a[i]))) << what << "[" << i << "]";
+    if (!skip || (*skip)[i] == 0.0f)
+      ASSERT_NEAR(a[i], b[i], tol * (1.0 + std::abs(a[i]))) << what << "[" << i << "]";
 }
 
 TEST(NnCuda, TrainingStepsMatchTheCpu) {
@@ -80,13 +83,14 @@ TEST(NnCuda, TrainingStepsMatchTheCpu) {
       for (int step = 0; step < 3; ++step) {
         opt_cpu.zero_grad();
         opt_gpu.zero_grad();
+        // One forward and its backward at a time: backward frees the thread's tape.
         const Tensor lc =
             ag::cross_entropy(cpu.forward(cpu_in.ids, cpu_in.mask, drop_a), cpu_in.labels);
+        ag::backward(lc);
         const Tensor lg =
             ag::cross_entropy(gpu.forward(gpu_in.ids, gpu_in.mask, drop_b), gpu_in.labels);
-        EXPECT_NEAR(lc.item(), lg.item(), 1e-4 * (1.0 + std::abs(lc.item()))) << "step " << step;
-        ag::backward(lc);
         ag::backward(lg);
+        EXPECT_NEAR(lc.item(), lg.item(), 1e-4 * (1.0 + std::abs(lc.item()))) << "step " << step;
         auto pc = cpu.named_parameters(), pg = gpu.named_parameters();
         for (size_t i = 0; i < pc.size(); ++i) {
           ASSERT_EQ(pg[i].second->device(), Device::CUDA) << pg[i].first;
@@ -94,10 +98,18 @@ TEST(NnCuda, TrainingStepsMatchTheCpu) {
         }
         EXPECT_NEAR(global_grad_norm(pc), global_grad_norm(pg),
                     1e-3 * (1.0 + global_grad_norm(pc)));
+        // Where the exact gradient is zero (the key projection's bias: softmax ignores a shift
+        // shared by a row's scores) both devices hold rounding noise of ~1e-10, and AdamW's
+        // first steps move such a weight by about lr * g / eps: the noise times 10^6. Those
+        // elements are compared for their gradient (above), not for the update.
+        std::vector<std::vector<float>> noise_only(pc.size());
+        for (size_t i = 0; i < pc.size(); ++i)
+          for (float g : pc[i].second->grad().to_vector())
+            noise_only[i].push_back(std::abs(g) < 1e-6f ? 1.0f : 0.0f);
         opt_cpu.step();
         opt_gpu.step();
         for (size_t i = 0; i < pc.size(); ++i)
-          expect_close(*pc[i].second, *pg[i].second, 1e-4, pc[i].first);
+          expect_close(*pc[i].second, *pg[i].second, 1e-4, pc[i].first, &noise_only[i]);
       }
     }
   }
