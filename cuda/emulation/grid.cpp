@@ -37,6 +37,12 @@
 #define CUDA_EMU_TSAN 1
 #endif
 
+// The scheduler's own bookkeeping (which fiber runs, its status and indices) is handed between a
+// fiber and its host thread by the context switch itself, which ThreadSanitizer is told carries
+// no synchronisation (so that it sees races between the block's threads): its accesses are left
+// out of the instrumentation, and only the kernels' own accesses are checked.
+#define CUDA_EMU_NOT_TSAN_CHECKED __attribute__((no_sanitize("thread")))
+
 namespace cuda_emu {
 
 namespace {
@@ -108,7 +114,7 @@ uint3 unflatten(uint64_t i, dim3 d) {
   return uint3{unsigned(i % d.x), unsigned((i / d.x) % d.y), unsigned(i / (uint64_t(d.x) * d.y))};
 }
 
-void BlockRunner::run(const KernelLaunch& launch, uint64_t linear_block) {
+CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::run(const KernelLaunch& launch, uint64_t linear_block) {
   static const size_t stack_bytes = env_size("AG_EMU_STACK_KB", 256) * 1024;
   const unsigned n = launch.block.x * launch.block.y * launch.block.z;
   while (fibers_.size() < n) fibers_.push_back(std::make_unique<Fiber>(stack_bytes));
@@ -159,7 +165,7 @@ void BlockRunner::run(const KernelLaunch& launch, uint64_t linear_block) {
 #endif
 }
 
-void BlockRunner::resume(Fiber& f) {
+CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::resume(Fiber& f) {
   current_ = &f;
   tls_thread = &f.state;
 #if CUDA_EMU_TSAN
@@ -176,7 +182,7 @@ void BlockRunner::resume(Fiber& f) {
   current_ = nullptr;
 }
 
-void BlockRunner::suspend(bool finished) {
+CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::suspend(bool finished) {
   Fiber& f = *current_;
 #if CUDA_EMU_TSAN
   // No synchronisation on the way out: only barriers order one thread's work before another's.
@@ -194,7 +200,7 @@ void BlockRunner::suspend(bool finished) {
   (void)finished;
 }
 
-void BlockRunner::barrier() {
+CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::barrier() {
   const unsigned g = generation_;
 #if CUDA_EMU_TSAN
   __tsan_release(&tsan_barrier_[g & 1]);
@@ -207,7 +213,7 @@ void BlockRunner::barrier() {
   (void)g;
 }
 
-void BlockRunner::entry() {
+CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::entry() {
   BlockRunner* self = tls_runner;
 #if CUDA_EMU_ASAN
   __sanitizer_finish_switch_fiber(nullptr, &self->scheduler_stack_bottom_,
@@ -292,7 +298,7 @@ class Pool {
 
 }  // namespace
 
-const ThreadState& current_thread() {
+CUDA_EMU_NOT_TSAN_CHECKED ThreadState current_thread() {
   if (!tls_thread) {
     std::fprintf(stderr,
                  "cuda emulation: threadIdx/blockIdx/blockDim/gridDim read outside a kernel\n");
@@ -301,7 +307,7 @@ const ThreadState& current_thread() {
   return *tls_thread;
 }
 
-void syncthreads() {
+CUDA_EMU_NOT_TSAN_CHECKED void syncthreads() {
   if (!tls_runner) {
     std::fprintf(stderr, "cuda emulation: __syncthreads() called outside a kernel\n");
     std::abort();

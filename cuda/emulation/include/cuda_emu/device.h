@@ -57,14 +57,15 @@ inline float2 make_float2(float x, float y) {
 namespace cuda_emu {
 
 // The emulated thread running on this host thread: its index, its block's index and the launch
-// geometry. Valid only inside a kernel.
+// geometry. Valid only inside a kernel. Returned as a copy, so that reading an index is no access
+// ThreadSanitizer would pair with the scheduler's writes.
 struct ThreadState {
   uint3 thread_idx;
   uint3 block_idx;
   dim3 block_dim;
   dim3 grid_dim;
 };
-const ThreadState& current_thread();
+ThreadState current_thread();
 
 // Blocks the calling emulated thread until every thread of its block has arrived. A barrier that
 // some threads of the block never reach (they returned instead) is reported as a device fault,
