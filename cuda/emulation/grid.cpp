@@ -125,9 +125,11 @@ CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::run(const KernelLaunch& launch, uint
     f.status = Status::Runnable;
     make_context(f.context, f.stack, &BlockRunner::entry);
 #if CUDA_EMU_TSAN
-    // A fresh fiber for every block, so that two blocks touching the same word without an
-    // atomic are a race as well.
-    f.tsan_fiber = __tsan_create_fiber(0);
+    // Created once per slot and reused by every block this host thread runs (creating one costs
+    // ~0.7 ms): blocks that run one after another on a host thread are ordered by the join at
+    // each block's end anyway, and blocks on different host threads are different fibers, so
+    // two blocks racing on one word without an atomic are still reported.
+    if (!f.tsan_fiber) f.tsan_fiber = __tsan_create_fiber(0);
 #endif
   }
 #if CUDA_EMU_TSAN
@@ -161,7 +163,6 @@ CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::run(const KernelLaunch& launch, uint
   tls_runner = nullptr;
 #if CUDA_EMU_TSAN
   __tsan_acquire(&tsan_done_);  // the host sees everything the block's threads wrote
-  for (unsigned i = 0; i < n; ++i) __tsan_destroy_fiber(fibers_[i]->tsan_fiber);
 #endif
 }
 
@@ -204,6 +205,9 @@ CUDA_EMU_NOT_TSAN_CHECKED void BlockRunner::barrier() {
   const unsigned g = generation_;
 #if CUDA_EMU_TSAN
   __tsan_release(&tsan_barrier_[g & 1]);
+  // Also towards the host, which acquires this at the block's end: a thread abandoned at a
+  // barrier (divergent __syncthreads()) never gets to release it at its end.
+  __tsan_release(&tsan_done_);
 #endif
   current_->status = Status::AtBarrier;
   suspend(false);

@@ -10,6 +10,13 @@
 
 #include "tests/emulation/emu_test.h"
 
+#if defined(__SANITIZE_THREAD__)
+// A reported race ends the process, so that the tests that plant one can expect it.
+extern "C" const char* __tsan_default_options() {
+  return "halt_on_error=1";
+}
+#endif
+
 namespace {
 
 using emutest::DeviceBuffer;
@@ -97,10 +104,22 @@ TEST(EmulatedDevice, syncthreads_is_a_barrier_and_its_absence_shows) {
                                     d_out.get()),
             cudaSuccess);
   EXPECT_EQ(d_out.host(), want);
+#if defined(__SANITIZE_THREAD__)
+  // Under ThreadSanitizer the missing barrier is a reported data race (which halts the process).
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        (void)cuda_emu::launch_kernel(rotate_through_shared<false>, 4, 256, nullptr, d_in.get(),
+                                      d_out.get());
+        (void)cudaDeviceSynchronize();
+      },
+      "ThreadSanitizer: data race");
+#else
   ASSERT_EQ(cuda_emu::launch_kernel(rotate_through_shared<false>, 4, 256, nullptr, d_in.get(),
                                     d_out.get()),
             cudaSuccess);
   EXPECT_NE(d_out.host(), want) << "without the barrier some thread must read a stale slot";
+#endif
 }
 
 // Each block sums its own values in shared memory; blocks run on several host threads at once.
