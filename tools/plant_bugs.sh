@@ -25,14 +25,13 @@ else
 fi
 mkdir -p "$(dirname "$out")"
 
-# name | file | exact text | replacement | tests that must fail
+# name | file | exact text | replacement | tests that must fail   (\n: a line break)
 bugs=(
-  "fused SwiGLU backward: tail bound one short|cuda/gated.cu|launch_map(GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n, aligned)|launch_map(GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n - 1, aligned)|CudaParityGated.*"
-  "block reduction: __syncthreads() after thread 0 publishes the result removed|cuda/rows.cu|  if (threadIdx.x == 0) result = r;
-  __syncthreads();|  if (threadIdx.x == 0) result = r;|CudaParityRows.*"
+  "fused SwiGLU backward: tail bound one short|cuda/gated.cu|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n, aligned)|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n - 1, aligned)|CudaParityGated.*"
+  "block reduction: __syncthreads() after thread 0 publishes the result removed|cuda/rows.cu|  if (threadIdx.x == 0) result = r;\n  __syncthreads();|  if (threadIdx.x == 0) result = r;|CudaParityRows.*"
   "embedding backward: each id's last row dropped|cuda/embedding.cu|for (int64_t j = k; j < end; ++j)|for (int64_t j = k; j < end - 1; ++j)|CudaParityMisc.*"
   "GEMM wrapper: transpose flags swapped|cuda/gemm.cu|cublasSgemm(cublas(), op_b, op_a,|cublasSgemm(cublas(), op_a, op_b,|CudaParityMatmul.*"
-  "elementwise: float4 path taken on misaligned pointers|cuda/map.cuh|return (reinterpret_cast<uintptr_t>(p) \& 15u) == 0;|return true;|CudaParityElementwise.misaligned*"
+  "elementwise: float4 path taken on misaligned pointers|cuda/map.cuh|return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;|return true;|CudaParityElementwise.misaligned*"
 )
 if ((tsan)); then bugs=("${bugs[1]}"); fi
 
@@ -43,7 +42,9 @@ restore() {
 }
 trap restore EXIT
 
-echo "# tools/plant_bugs.sh$([[ $tsan == 1 ]] && echo ' --tsan') at $(git rev-parse --short HEAD) ($(date -u +%Y-%m-%dT%H:%MZ))" >"$out"
+suffix=""
+if ((tsan)); then suffix=" --tsan"; fi
+echo "# tools/plant_bugs.sh$suffix at $(git rev-parse --short HEAD) ($(date -u +%Y-%m-%dT%H:%MZ))" >"$out"
 cmake --build "$build" -j "$jobs" --target cuda_tests >/dev/null
 missed=0
 for bug in "${bugs[@]}"; do
@@ -51,7 +52,7 @@ for bug in "${bugs[@]}"; do
   cp "$file" "$backup/$(basename "$file")"
   python3 - "$file" "$old" "$new" <<'EOF'
 import sys
-path, old, new = sys.argv[1], sys.argv[2].replace("\\&", "&"), sys.argv[3]
+path, old, new = sys.argv[1], sys.argv[2].replace("\\n", "\n"), sys.argv[3].replace("\\n", "\n")
 s = open(path).read()
 if s.count(old) != 1:
     sys.exit(f"plant_bugs: the text to replace occurs {s.count(old)} times in {path}")
@@ -65,7 +66,9 @@ EOF
   else
     failed=$(grep -c '^\[  FAILED  \] .*(' "$log" || true)
     race=$(grep -c 'ThreadSanitizer: data race' "$log" || true)
-    verdict="caught ($failed failing tests$([[ $race != 0 ]] && echo ", $race data race reports"))"
+    verdict="caught ($failed failing tests"
+    if [[ $race != 0 ]]; then verdict+=", $race data race reports"; fi
+    verdict+=")"
   fi
   cp "$backup/$(basename "$file")" "$file"
   printf '%-80s %s\n' "$name [$file; $filter]" "$verdict" | tee -a "$out"
