@@ -7,9 +7,11 @@ paired significance tests, from the metrics files of build/experiments/sst2
   tools/report.py --bench BENCH.json [--bench more.json] --out DIR
 
 RUNS_DIR holds <ffn>_seed<k>.json (summary.json is cross-checked; bench*.json files in it are
-plotted too). Writes DIR/report.md and DIR/*.png, each atomically. Unreadable or malformed JSON
-files are named in a warning on stderr and skipped. Exit status: 0 on success, 1 when there is
-no usable run file (or, with --bench only, no usable benchmark record), 2 on a usage error.
+plotted too). Runs made with --eval-file get, per evaluation file, summary columns, a figure
+and a McNemar table (tools/report_eval.py). Writes DIR/report.md and DIR/*.png, each
+atomically. Unreadable or malformed JSON files are named in a warning on stderr and skipped.
+Exit status: 0 on success, 1 when there is no usable run file (or, with --bench only, no usable
+benchmark record), 2 on a usage error.
 Needs Python 3 and matplotlib (Debian: python3-matplotlib); nothing else."""
 
 import os
@@ -52,6 +54,10 @@ from report_io import write_text_atomically  # noqa: E402
 from report_load import (GATED, histogram, load_bench, load_runs, load_summary,  # noqa: E402
                          variant_sort_key)
 from report_format import DASH, fmt_int, fmt_num, fmt_pm, md_table  # noqa: E402
+from report_eval import (coverage_notes, eval_stems, figure_spec, header_line,  # noqa: E402
+                         summary_columns)
+from report_eval import definitions as eval_definitions  # noqa: E402
+from report_eval import significance_section as eval_significance_section  # noqa: E402
 from report_paired import paired_tables, paired_tests  # noqa: E402
 from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,  # noqa: E402
                           finite, mean)
@@ -193,6 +199,9 @@ def header_section(by_variant, runs_dir, left_out, unfinished_variants, summary,
             "" if join_distinct(r.config.get("limit") for r in runs) in ("-1", "unknown")
             else " (`--limit %s`)" % join_distinct(r.config.get("limit") for r in runs))),
     ]
+    eval_line = header_line(by_variant, eval_stems(by_variant))
+    if eval_line:
+        info.append(eval_line)
     c = runs[0].config
     model = ("d_model %s, %s layer(s), %s heads, FFN hidden %s, max_len %s, %s-LN, %s positions, "
              "%s pooling, dropout %s" % (
@@ -249,6 +258,8 @@ def summary_section(by_variant, target, which, unfinished_variants):
               "epochs to %g%% dev" % (100 * target), "train loss, last epoch",
               "dev loss, last epoch", "grad-norm CV", "negatives kept",
               "ReLU dead units", "params total (FFN)", "steps/s"]
+    eval_header, eval_cells = summary_columns(by_variant, eval_stems(by_variant))
+    header[4:4] = eval_header
     rows = []
     cv_scopes = {}
     kept_methods = set()
@@ -293,6 +304,7 @@ def summary_section(by_variant, target, which, unfinished_variants):
             params,
             fmt_pm([r.steps_per_s() for r in rs], 1, 1),
         ])
+        rows[-1][4:4] = eval_cells[v]
     lines = ["## Summary", "",
              "Mean ± sample standard deviation over seeds (a single value for one seed). "
              "FFN statistics are taken at the %s epoch. Definitions are at the end." % which, "",
@@ -503,18 +515,26 @@ def run_report(args):
     if by_variant is not None:
         runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
         runs_lines.append("")
+        stems = eval_stems(by_variant)
+        notes += coverage_notes(by_variant, stems)
         table, cv_scopes, kept_methods = summary_section(by_variant, args.target_acc,
                                                          args.hist_epoch, unfinished)
         runs_lines += table + [""]
         runs_lines += ffn_stats_section(by_variant, args.hist_epoch) + [""]
         runs_lines += resources_section(by_variant) + [""]
         runs_lines += significance_section(by_variant, args.alpha)
+        runs_lines += eval_significance_section(by_variant, stems, args.alpha)
         runs_lines += ["## Figures", ""]
         which = args.hist_epoch
         specs = [
             ("loss.png", "Training loss", lambda p: fig_loss(by_variant, p)),
             ("dev_accuracy.png", "Dev accuracy",
              lambda p: fig_accuracy(by_variant, p, args.target_acc)),
+        ]
+        eval_figure = figure_spec(by_variant, stems)
+        if eval_figure:
+            specs.append(eval_figure)
+        specs += [
             ("ffn_outputs.png", "FFN activation output and block output",
              lambda p: fig_ffn_outputs(by_variant, p, which)),
             ("pre_activations.png", "Pre-activation distributions",
@@ -531,8 +551,9 @@ def run_report(args):
                 runs_lines += ["![%s](%s)" % (title, name), "", "*%s*" % cap, ""]
             else:
                 runs_lines += ["Not drawn: %s." % _missing_reason(name), ""]
-        runs_lines += definitions_section(args.target_acc, args.hist_epoch, cv_scopes,
+        definitions = definitions_section(args.target_acc, args.hist_epoch, cv_scopes,
                                           kept_methods)
+        runs_lines += definitions[:-1] + eval_definitions(stems) + definitions[-1:]
     else:
         runs_lines += ["# Kernel benchmark report", ""]
 
