@@ -1,5 +1,6 @@
 #include "core/shape.h"
 
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -9,6 +10,28 @@ namespace ag {
 int64_t numel_of(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
+  return n;
+}
+
+int64_t checked_numel(const Shape& s, const char* op) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    AG_CHECK(s[i] >= 0, op, ": shape ", to_string(s), " has the negative size ", s[i], " at dim ",
+             i);
+    AG_CHECK(s[i] <= kMaxNumel, op, ": shape ", to_string(s), " has the size ", s[i], " at dim ", i,
+             ", more than the limit of ", kMaxNumel, " (2^60) per dimension");
+  }
+  for (int64_t d : s) {
+    if (d == 0) return 0;  // empty, whatever the other sizes (each is within the limit)
+  }
+  int64_t n = 1;
+  bool overflow = false;
+  for (int64_t d : s) overflow = overflow || __builtin_mul_overflow(n, d, &n);
+  if (overflow) {
+    fail(op, ": shape ", to_string(s), " has more than ", std::numeric_limits<int64_t>::max(),
+         " elements, more than the limit of ", kMaxNumel, " (2^60) per tensor");
+  }
+  AG_CHECK(n <= kMaxNumel, op, ": shape ", to_string(s), " has ", n,
+           " elements, more than the limit of ", kMaxNumel, " (2^60) per tensor");
   return n;
 }
 

@@ -1,6 +1,8 @@
 #include "core/tensor.h"
 
+#include <new>
 #include <sstream>
+#include <stdexcept>
 
 #include "core/backend.h"
 #include "core/error.h"
@@ -21,17 +23,31 @@ const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
   return *impl;
 }
 
+// The host buffer a random tensor is drawn into: the shape is checked first, and running out
+// of memory is an ag::Error naming the op and the size, like the backends' own allocations.
+std::vector<float> host_values(const Shape& shape, const char* op) {
+  const int64_t numel = checked_numel(shape, op);
+  try {
+    return std::vector<float>(size_t(numel));
+  } catch (const std::bad_alloc&) {
+    fail(op, ": out of host memory for the ", numel, " values of shape ", to_string(shape), " (",
+         (uint64_t(numel) * sizeof(float)) >> 20, " MiB)");
+  } catch (const std::length_error&) {
+    fail(op, ": the ", numel, " values of shape ", to_string(shape),
+         " do not fit in one host buffer");
+  }
+}
+
 }  // namespace
 
 // --- creation ------------------------------------------------------------------------------
 
 Tensor Tensor::empty(const Shape& shape, Device device, DType dtype) {
-  for (int64_t d : shape)
-    AG_CHECK(d >= 0, "tensor: negative dimension in shape ", to_string(shape));
+  const int64_t numel = checked_numel(shape, "tensor");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(device, size_t(numel_of(shape)) * dtype_size(dtype));
+  impl->storage = std::make_shared<Storage>(device, size_t(numel) * dtype_size(dtype));
   return Tensor(std::move(impl));
 }
 
@@ -49,29 +65,29 @@ Tensor Tensor::full(const Shape& shape, float value, Device device) {
 }
 
 Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape, Device device) {
-  AG_CHECK(int64_t(values.size()) == numel_of(shape), "from_vector: ", values.size(),
-           " values do not fill shape ", to_string(shape));
+  AG_CHECK(int64_t(values.size()) == checked_numel(shape, "from_vector"),
+           "from_vector: ", values.size(), " values do not fill shape ", to_string(shape));
   Tensor t = empty(shape, device);
   backend(device).copy_from_host(t.data(), values.data(), values.size() * sizeof(float));
   return t;
 }
 
 Tensor Tensor::from_indices(const std::vector<int32_t>& values, const Shape& shape, Device device) {
-  AG_CHECK(int64_t(values.size()) == numel_of(shape), "from_indices: ", values.size(),
-           " values do not fill shape ", to_string(shape));
+  AG_CHECK(int64_t(values.size()) == checked_numel(shape, "from_indices"),
+           "from_indices: ", values.size(), " values do not fill shape ", to_string(shape));
   Tensor t = empty(shape, device, DType::I32);
   backend(device).copy_from_host(t.idata(), values.data(), values.size() * sizeof(int32_t));
   return t;
 }
 
 Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std, Device device) {
-  std::vector<float> v(static_cast<size_t>(numel_of(shape)));
+  std::vector<float> v = host_values(shape, "randn");
   for (float& x : v) x = mean + std * gen.normal();
   return from_vector(v, shape, device);
 }
 
 Tensor Tensor::uniform(const Shape& shape, Generator& gen, float lo, float hi, Device device) {
-  std::vector<float> v(static_cast<size_t>(numel_of(shape)));
+  std::vector<float> v = host_values(shape, "uniform");
   for (float& x : v) x = lo + (hi - lo) * gen.uniform();
   return from_vector(v, shape, device);
 }

@@ -7,9 +7,11 @@ paired significance tests, from the metrics files of build/experiments/sst2
   tools/report.py --bench BENCH.json [--bench more.json] --out DIR
 
 RUNS_DIR holds <ffn>_seed<k>.json (summary.json is cross-checked; bench*.json files in it are
-plotted too). Writes DIR/report.md and DIR/*.png, each atomically. Unreadable or malformed JSON
-files are named in a warning on stderr and skipped. Exit status: 0 on success, 1 when there is
-no usable run file (or, with --bench only, no usable benchmark record), 2 on a usage error.
+plotted too). Runs made with --eval-file get, per evaluation file, summary columns, a figure
+and a McNemar table (tools/report_eval.py). Writes DIR/report.md and DIR/*.png, each
+atomically. Unreadable or malformed JSON files are named in a warning on stderr and skipped.
+Exit status: 0 on success, 1 when there is no usable run file (or, with --bench only, no usable
+benchmark record), 2 on a usage error.
 Needs Python 3 and matplotlib (Debian: python3-matplotlib); nothing else."""
 
 import os
@@ -51,8 +53,14 @@ import glob  # noqa: E402
 from report_io import write_text_atomically  # noqa: E402
 from report_load import (GATED, histogram, load_bench, load_runs, load_summary,  # noqa: E402
                          variant_sort_key)
+from report_format import DASH, fmt_int, fmt_num, fmt_pm, md_table  # noqa: E402
+from report_eval import (coverage_notes, eval_stems, figure_spec, header_line,  # noqa: E402
+                         summary_columns)
+from report_eval import definitions as eval_definitions  # noqa: E402
+from report_eval import significance_section as eval_significance_section  # noqa: E402
+from report_paired import paired_tables, paired_tests  # noqa: E402
 from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,  # noqa: E402
-                          discordant, finite, holm, mcnemar_exact, mean, sample_std)
+                          finite, mean)
 
 PROG = "report.py"
 
@@ -66,44 +74,6 @@ def warn(msg):
 
 
 # --- formatting -----------------------------------------------------------------------------
-
-DASH = "—"
-
-
-def fmt_num(x, digits=3):
-    return DASH if not finite(x) else ("%.*f" % (digits, x))
-
-
-def fmt_pm(values, scale=1.0, digits=3, suffix=""):
-    """'mean ± std' (sample std) of the finite values, or the value itself for one of them."""
-    vals = [v * scale for v in values if finite(v)]
-    if not vals:
-        return DASH
-    if len(vals) == 1:
-        return "%.*f%s" % (digits, vals[0], suffix)
-    return "%.*f ± %.*f%s" % (digits, mean(vals), digits, sample_std(vals), suffix)
-
-
-def fmt_int(x):
-    return DASH if not finite(x) else "{:,}".format(int(x))
-
-
-def fmt_p(p):
-    if p is None:
-        return DASH
-    if p < 1e-4:
-        return "%.1e" % p
-    return "%.4f" % p
-
-
-def md_table(header, rows, align=None):
-    align = align or ["l"] + ["r"] * (len(header) - 1)
-    sep = ["---:" if a == "r" else ":---:" if a == "c" else "---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
-    for r in rows:
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
-    return "\n".join(lines)
-
 
 def distinct(values):
     out = []
@@ -229,6 +199,9 @@ def header_section(by_variant, runs_dir, left_out, unfinished_variants, summary,
             "" if join_distinct(r.config.get("limit") for r in runs) in ("-1", "unknown")
             else " (`--limit %s`)" % join_distinct(r.config.get("limit") for r in runs))),
     ]
+    eval_line = header_line(by_variant, eval_stems(by_variant))
+    if eval_line:
+        info.append(eval_line)
     c = runs[0].config
     model = ("d_model %s, %s layer(s), %s heads, FFN hidden %s, max_len %s, %s-LN, %s positions, "
              "%s pooling, dropout %s" % (
@@ -285,6 +258,8 @@ def summary_section(by_variant, target, which, unfinished_variants):
               "epochs to %g%% dev" % (100 * target), "train loss, last epoch",
               "dev loss, last epoch", "grad-norm CV", "negatives kept",
               "ReLU dead units", "params total (FFN)", "steps/s"]
+    eval_header, eval_cells = summary_columns(by_variant, eval_stems(by_variant))
+    header[4:4] = eval_header
     rows = []
     cv_scopes = {}
     kept_methods = set()
@@ -329,6 +304,7 @@ def summary_section(by_variant, target, which, unfinished_variants):
             params,
             fmt_pm([r.steps_per_s() for r in rs], 1, 1),
         ])
+        rows[-1][4:4] = eval_cells[v]
     lines = ["## Summary", "",
              "Mean ± sample standard deviation over seeds (a single value for one seed). "
              "FFN statistics are taken at the %s epoch. Definitions are at the end." % which, "",
@@ -383,80 +359,11 @@ def significance_section(by_variant, alpha):
         "p-values across all pairs; a difference is called significant when the Holm-adjusted "
         "p < %g. Predictions at the **final** epoch; the last table repeats the pooled test on "
         "the best-epoch predictions." % alpha, ""]
-    header = ["A vs B", "seed", "dev examples", "acc A (%)", "acc B (%)", "b (A✓ B✗)",
-              "c (A✗ B✓)", "p (exact)", "Holm p", "verdict"]
-    results = {}
-    for which in ("final", "best"):
-        pairs = []
-        for i in range(len(variants)):
-            for j in range(i + 1, len(variants)):
-                a, b_ = variants[i], variants[j]
-                ra = {r.seed: r for r in by_variant[a]}
-                rb = {r.seed: r for r in by_variant[b_]}
-                per_seed, bsum, csum, nsum, skipped = [], 0, 0, 0, []
-                for seed in sorted(set(ra) & set(rb)):
-                    pa, pb = ra[seed].predictions(which), rb[seed].predictions(which)
-                    if pa is None or pb is None or pa[0] != pb[0]:
-                        skipped.append(seed)
-                        continue
-                    bb, cc, n = discordant(pa[0], pa[1], pb[1])
-                    acc_a = sum(1 for y, p in zip(*pa) if y == p) / n
-                    acc_b = sum(1 for y, p in zip(*pb) if y == p) / n
-                    per_seed.append((seed, n, acc_a, acc_b, bb, cc, mcnemar_exact(bb, cc)))
-                    bsum, csum, nsum = bsum + bb, csum + cc, nsum + n
-                pooled_p = mcnemar_exact(bsum, csum) if per_seed else None
-                pairs.append({"a": a, "b": b_, "per_seed": per_seed, "b_sum": bsum, "c_sum": csum,
-                              "n": nsum, "p": pooled_p, "skipped": skipped})
-        adjusted = holm([p["p"] for p in pairs])
-        for p, adj in zip(pairs, adjusted):
-            p["holm"] = adj
-        results[which] = pairs
-    rows = []
-    notes = []
-    for p in results["final"]:
-        label = "%s vs %s" % (p["a"], p["b"])
-        for seed, n, acc_a, acc_b, bb, cc, pv in p["per_seed"]:
-            rows.append([label, str(seed), str(n), "%.2f" % (100 * acc_a), "%.2f" % (100 * acc_b),
-                         str(bb), str(cc), fmt_p(pv), "", ""])
-        if p["per_seed"]:
-            verdict = _verdict(p, alpha)
-            rows.append(["**%s**" % label, "**pooled**", str(p["n"]), "", "", "**%d**" % p["b_sum"],
-                         "**%d**" % p["c_sum"], "**%s**" % fmt_p(p["p"]), "**%s**" % fmt_p(p["holm"]),
-                         "**%s**" % verdict])
-        else:
-            rows.append([label, DASH, "0", "", "", "", "", DASH, DASH, "no common seed with "
-                         "predictions"])
-        if p["skipped"]:
-            notes.append("%s: seed(s) %s skipped (predictions missing or on different dev labels)"
-                         % (label, ", ".join(str(s) for s in p["skipped"])))
-    lines.append(md_table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"]))
-    lines.append("")
-    rows = []
-    for p in results["best"]:
-        if p["per_seed"]:
-            rows.append(["%s vs %s" % (p["a"], p["b"]), str(len(p["per_seed"])), str(p["n"]),
-                         str(p["b_sum"]), str(p["c_sum"]), fmt_p(p["p"]), fmt_p(p["holm"]),
-                         _verdict(p, alpha)])
-    if rows:
-        lines += ["Pooled test on the predictions at each run's best-dev-accuracy epoch (chosen on "
-                  "the same dev set, so optimistic):", "",
-                  md_table(["A vs B", "seeds", "dev examples", "b (A✓ B✗)", "c (A✗ B✓)",
-                            "p (exact)", "Holm p", "verdict"], rows,
-                           ["l", "r", "r", "r", "r", "r", "r", "l"]), ""]
-    for n in notes:
-        lines.append("- " + n)
-    if notes:
-        lines.append("")
+    results = paired_tests(by_variant, lambda r, which: r.predictions(which))
+    lines += paired_tables(results, alpha, "dev examples", "dev",
+                           "Pooled test on the predictions at each run's best-dev-accuracy epoch "
+                           "(chosen on the same dev set, so optimistic):")
     return lines
-
-
-def _verdict(p, alpha):
-    if p["holm"] is None:
-        return DASH
-    if p["holm"] < alpha:
-        better = p["a"] if p["b_sum"] > p["c_sum"] else p["b"]
-        return "significant: %s better" % better
-    return "not significant"
 
 
 def _scope_text(cv_scopes):
@@ -608,18 +515,26 @@ def run_report(args):
     if by_variant is not None:
         runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
         runs_lines.append("")
+        stems = eval_stems(by_variant)
+        notes += coverage_notes(by_variant, stems)
         table, cv_scopes, kept_methods = summary_section(by_variant, args.target_acc,
                                                          args.hist_epoch, unfinished)
         runs_lines += table + [""]
         runs_lines += ffn_stats_section(by_variant, args.hist_epoch) + [""]
         runs_lines += resources_section(by_variant) + [""]
         runs_lines += significance_section(by_variant, args.alpha)
+        runs_lines += eval_significance_section(by_variant, stems, args.alpha)
         runs_lines += ["## Figures", ""]
         which = args.hist_epoch
         specs = [
             ("loss.png", "Training loss", lambda p: fig_loss(by_variant, p)),
             ("dev_accuracy.png", "Dev accuracy",
              lambda p: fig_accuracy(by_variant, p, args.target_acc)),
+        ]
+        eval_figure = figure_spec(by_variant, stems)
+        if eval_figure:
+            specs.append(eval_figure)
+        specs += [
             ("ffn_outputs.png", "FFN activation output and block output",
              lambda p: fig_ffn_outputs(by_variant, p, which)),
             ("pre_activations.png", "Pre-activation distributions",
@@ -636,8 +551,9 @@ def run_report(args):
                 runs_lines += ["![%s](%s)" % (title, name), "", "*%s*" % cap, ""]
             else:
                 runs_lines += ["Not drawn: %s." % _missing_reason(name), ""]
-        runs_lines += definitions_section(args.target_acc, args.hist_epoch, cv_scopes,
+        definitions = definitions_section(args.target_acc, args.hist_epoch, cv_scopes,
                                           kept_methods)
+        runs_lines += definitions[:-1] + eval_definitions(stems) + definitions[-1:]
     else:
         runs_lines += ["# Kernel benchmark report", ""]
 

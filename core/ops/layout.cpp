@@ -15,16 +15,18 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   check_defined(x, "reshape", "x");
   Shape s = shape;
   int infer = -1;
-  int64_t known = 1;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
       AG_CHECK(infer < 0, "reshape: more than one -1 in ", to_string(shape));
       infer = int(i);
     } else {
-      AG_CHECK(s[i] >= 0, "reshape: invalid dimension in ", to_string(shape));
-      known *= s[i];
+      AG_CHECK(s[i] >= 0, "reshape: shape ", to_string(shape), " has the negative size ", s[i],
+               " at dim ", i, " (only -1, for one inferred size, may be negative)");
     }
   }
+  Shape given = s;  // the inferred size counted as 1: sizes and product within the limits
+  if (infer >= 0) given[size_t(infer)] = 1;
+  const int64_t known = checked_numel(given, "reshape");
   if (infer >= 0) {
     AG_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot view ", to_string(x.shape()),
              " as ", to_string(shape));

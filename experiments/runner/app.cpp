@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "core/backend.h"
 #include "core/ops.h"
@@ -109,6 +110,13 @@ int run_sst2(const std::vector<std::string>& args) {
   } catch (const UsageError& e) {
     std::fprintf(stderr, "sst2: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Host buffers outside the engine's allocator (std::vector) say only "std::bad_alloc".
+    std::fprintf(stderr,
+                 "sst2: error: out of host memory (std::bad_alloc): the sizes of this "
+                 "configuration (--max-len, --d-model, --ffn-dim, --batch, --eval-batch, --limit) "
+                 "may be too large for this machine\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sst2: error: %s\n", e.what());
     return 1;

@@ -5,10 +5,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "core/device.h"
+#include "experiments/runner/size_limits.h"
 #include "nn/ffn.h"
 
 namespace sst2 {
@@ -49,14 +51,19 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a + 1);
 }
 
+const std::string kOutOfRange = "out of range (integers here are 64-bit: from " +
+                                std::to_string(std::numeric_limits<int64_t>::min()) + " to " +
+                                std::to_string(std::numeric_limits<int64_t>::max()) + ")";
+
 int64_t parse_int(const std::string& text, const std::string& where) {
   const std::string t = trim(text);
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(t.c_str(), &end, 10);
-  if (t.empty() || end != t.c_str() + t.size() || errno == ERANGE) {
+  if (t.empty() || end != t.c_str() + t.size()) {
     usage_fail(where + ": '" + text + "' is not an integer");
   }
+  if (errno == ERANGE) usage_fail(where + ": '" + text + "' is " + kOutOfRange);
   return int64_t(v);
 }
 
@@ -75,6 +82,10 @@ double parse_float(const std::string& text, const std::string& where) {
 
 int64_t as_int(const Json& v, const std::string& where) {
   if (!v.is_number_integer()) usage_fail(where + ": expected an integer, got " + v.dump());
+  // JSON integers above INT64_MAX are held unsigned; get<int64_t>() would wrap them negative.
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
+    usage_fail(where + ": " + v.dump() + " is " + kOutOfRange);
+  }
   return v.get<int64_t>();
 }
 
@@ -398,6 +409,7 @@ void validate(const RunConfig& c) {
   require(c.eval_batch >= 1, "--eval-batch: must be >= 1");
   require(c.debug_nan_at_step >= 0, "--debug-nan-at-step: must be >= 0");
   for (const auto& f : c.eval_files) require(!f.empty(), "--eval-file: empty file name");
+  check_tensor_sizes(c);
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {

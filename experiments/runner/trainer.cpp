@@ -148,6 +148,7 @@ class Trainer {
   EvalResult evaluate(const TokenizedSet& set, FfnStats* stats);
   void finish_epoch(int64_t epoch, const EpochTotals& totals, double epoch_s);
   void save_checkpoint(int64_t epoch);
+  void prepare_eval_predictions();
   void refresh_environment();
   void write_metrics();
   std::string label() const { return "[" + ffn_ + " seed " + std::to_string(seed_) + "]"; }
@@ -241,7 +242,26 @@ void Trainer::init_metrics() {
   metrics_["final_dev_acc"] = nullptr;
   metrics_["dev_predictions"] =
       Json{{"labels", data_.dev.labels}, {"best", Json::array()}, {"final", Json::array()}};
+  metrics_["eval_predictions"] = Json::object();
+  prepare_eval_predictions();
   refresh_environment();
+}
+
+// An entry {"labels", "best", "final"} in eval_predictions for every --eval-file of this
+// invocation. A resumed run may have been made without a file, or with another file of the
+// same stem (other labels): then it starts empty, and its "best" stays empty until the dev
+// accuracy improves on an epoch that evaluated the file.
+void Trainer::prepare_eval_predictions() {
+  if (!metrics_.contains("eval_predictions") || !metrics_["eval_predictions"].is_object()) {
+    metrics_["eval_predictions"] = Json::object();  // a run file from before this key
+  }
+  Json& preds = metrics_["eval_predictions"];
+  for (const TokenizedSet& set : data_.evals) {
+    const Json labels = set.labels;
+    if (!preds.contains(set.name) || preds[set.name].value("labels", Json()) != labels) {
+      preds[set.name] = Json{{"labels", labels}, {"best", Json::array()}, {"final", Json::array()}};
+    }
+  }
 }
 
 // Facts that belong to this invocation (a resumed run may be continued elsewhere).
@@ -347,6 +367,7 @@ bool Trainer::try_resume() {
   cfg["ffn_dim_base"] = config_.ffn_dim;
   cfg["ffn_dim"] = hidden_;
   metrics_["config"] = cfg;
+  prepare_eval_predictions();
   start_epoch_ = epoch + 1;
   progress_.line(label() + " resuming from " + checkpoint_path_ + " after epoch " +
                  std::to_string(epoch));
@@ -516,10 +537,12 @@ void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoc
   FfnStats stats(hidden_, ag::nn::is_gated(kind_));
   const EvalResult dev = evaluate(data_.dev, &stats);
   Json eval_acc = Json::object(), eval_loss = Json::object();
+  std::map<std::string, std::vector<int32_t>> eval_preds;
   for (const TokenizedSet& set : data_.evals) {
-    const EvalResult e = evaluate(set, nullptr);
+    EvalResult e = evaluate(set, nullptr);
     eval_acc[set.name] = e.acc;
     eval_loss[set.name] = e.loss;
+    eval_preds[set.name] = std::move(e.predictions);
   }
   const double eval_s = now_seconds() - eval_start;
   train_s_ += epoch_s;
@@ -543,7 +566,16 @@ void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoc
   record["ffn"] = stats.to_json();
   metrics_["epochs"].push_back(record);
 
-  if (dev.acc > best_dev_acc_) {  // the first epoch wins ties
+  // Evaluation files follow dev: "best" is the epoch of the best dev accuracy. A file that this
+  // epoch did not evaluate (dropped on --resume) has no predictions for it: [].
+  const bool improved = dev.acc > best_dev_acc_;  // the first epoch wins ties
+  for (auto& [stem, entry] : metrics_["eval_predictions"].items()) {
+    const auto it = eval_preds.find(stem);
+    const Json preds = it == eval_preds.end() ? Json::array() : Json(it->second);
+    if (improved) entry["best"] = preds;
+    entry["final"] = preds;
+  }
+  if (improved) {
     best_dev_acc_ = dev.acc;
     metrics_["best_epoch"] = epoch;
     metrics_["best_dev_acc"] = dev.acc;

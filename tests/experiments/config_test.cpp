@@ -242,11 +242,60 @@ TEST(Config, HelpListsTheFixedFlags) {
   }
 }
 
+// Integers beyond 64 bits are out of range, not "not an integer", and a JSON integer above
+// 2^63 - 1 is not wrapped into a negative one. 2^63 - 1 = 9223372036854775807.
+TEST(Config, OutOfRangeIntegersSaySo) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--ffn-dim", "100000000000000000000"},
+                                             {"--seeds", "0,99999999999999999999"},
+                                             {"--limit=-99999999999999999999"}}) {
+    const std::string err = usage_error(args);
+    EXPECT_NE(err.find("is out of range"), std::string::npos) << err;
+    EXPECT_NE(err.find("9223372036854775807"), std::string::npos) << err;
+    EXPECT_EQ(err.find("not an integer"), std::string::npos) << err;
+  }
+  EXPECT_EQ(usage_error({"--ffn-dim", "12x"}), "--ffn-dim: '12x' is not an integer");
+  ScratchDir dir("config_range");
+  write_text(dir / "c.json", R"({"seeds": [18446744073709551615], "epochs": 9223372036854775808})");
+  const std::string err = usage_error({"--config", dir / "c.json"});
+  EXPECT_NE(err.find("is out of range"), std::string::npos) << err;
+  EXPECT_EQ(err.find("must be >= 0"), std::string::npos) << err;
+  EXPECT_EQ(err.find("-1"), std::string::npos) << err;
+}
+
+// Sizes whose tensors exceed the engine's 2^60 elements (core/shape.h) are usage errors naming
+// the flags. Products by hand: 64 x 2^55 = 2^61 = 2305843009213693952; 64 x 10^18 and
+// 16 x 32 x 2^54 = 2^63 and 16 x 4 x 2^29 x 2^29 = 2^64 do not fit in 64 bits.
+TEST(Config, SizesBeyondTheEngineLimitNameTheirFlags) {
+  EXPECT_EQ(usage_error({"--ffn-dim", "36028797018963968"}),
+            "--d-model 64, --ffn-dim 36028797018963968: the FFN weight [64, 36028797018963968] "
+            "would hold 2305843009213693952 elements, more than the engine's limit of "
+            "1152921504606846976 (2^60) per tensor");
+  EXPECT_NE(usage_error({"--ffn-dim", "1000000000000000000"})
+                .find("the FFN weight [64, 1000000000000000000] would hold more than "
+                      "9223372036854775807 elements"),
+            std::string::npos);
+  // 64 x 2^54 = 2^60 is at the limit for the weight; a training batch of it is not.
+  EXPECT_NE(usage_error({"--ffn-dim", "18014398509481984"})
+                .find("--batch 16, --max-len 32, --ffn-dim 18014398509481984: the FFN "
+                      "activations of a batch [16, 32, 18014398509481984]"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--max-len", "536870912"})
+                .find("the attention scores of a batch [16, 4, 536870912, 536870912] would hold "
+                      "more than 9223372036854775807 elements"),
+            std::string::npos);
+  EXPECT_EQ(usage_error({"--ffn-dim", "1000000", "--d-model", "1024", "--heads", "8"}), "");
+}
+
 TEST(Config, UsageErrorsExitWithTwo) {
   std::string err;
   EXPECT_EQ(run_sst2({"--bogus"}, &err), 2);
   EXPECT_EQ(err, "sst2: unknown flag '--bogus' (see --help)\n");
   EXPECT_EQ(run_sst2({"--batch", "0"}, &err), 2);
+  EXPECT_EQ(run_sst2({"--ffn-dim", "1000000000000000000"}, &err), 2);
+  EXPECT_NE(err.find("sst2: --d-model 64, --ffn-dim 1000000000000000000: the FFN weight"),
+            std::string::npos)
+      << err;
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(run_sst2({"--help"}), 0);
   EXPECT_NE(::testing::internal::GetCapturedStdout().find("usage: sst2"), std::string::npos);

@@ -22,13 +22,13 @@ using namespace sst2_test;
 // Every fixed key of METRICS.md and the keys this runner documents next to them.
 void expect_run_schema(const Json& run, const std::string& what) {
   SCOPED_TRACE(what);
-  for (const char* key : {"schema_version", "ffn",           "seed",
-                          "config",         "params",        "device",
-                          "device_name",    "threads",       "build_type",
-                          "git_commit",     "status",        "failure",
-                          "epochs",         "steps",         "best_epoch",
-                          "best_dev_acc",   "final_dev_acc", "dev_predictions",
-                          "peak_memory",    "timing"}) {
+  for (const char* key : {"schema_version",   "ffn",           "seed",
+                          "config",           "params",        "device",
+                          "device_name",      "threads",       "build_type",
+                          "git_commit",       "status",        "failure",
+                          "epochs",           "steps",         "best_epoch",
+                          "best_dev_acc",     "final_dev_acc", "dev_predictions",
+                          "eval_predictions", "peak_memory",   "timing"}) {
     EXPECT_TRUE(run.contains(key)) << key;
   }
   EXPECT_EQ(run["schema_version"], 1);
@@ -86,6 +86,29 @@ void expect_run_schema(const Json& run, const std::string& what) {
       EXPECT_TRUE(s.contains(key)) << "steps[]." << key;
     }
   }
+}
+
+// The labels of a TSV written by tiny_tsv, read back from its text.
+std::vector<int> tsv_labels(const std::string& tsv) {
+  std::vector<int> labels;
+  size_t pos = tsv.find('\n') + 1;  // past the header
+  while (pos < tsv.size()) {
+    const size_t end = tsv.find('\n', pos);
+    const std::string line = tsv.substr(pos, end - pos);
+    labels.push_back(std::stoi(line.substr(line.rfind('\t') + 1)));
+    pos = end + 1;
+  }
+  return labels;
+}
+
+// The fraction of `preds` equal to `labels` (both JSON arrays of the same length).
+double accuracy(const Json& preds, const std::vector<int>& labels) {
+  EXPECT_EQ(preds.size(), labels.size());
+  int64_t correct = 0;
+  for (size_t i = 0; i < labels.size() && i < preds.size(); ++i) {
+    correct += preds[i].get<int>() == labels[i];
+  }
+  return double(correct) / double(labels.size());
 }
 
 // An epoch record without its wall-clock measurements.
@@ -148,6 +171,17 @@ TEST(Run, MetricsFilesFollowTheContract) {
       // the extra file, by stem
       EXPECT_TRUE(run["epochs"][1]["eval"].contains("hard_cases"));
       EXPECT_TRUE(run["epochs"][1]["eval_loss"].contains("hard_cases"));
+      // ... and its predictions at the best-dev and final epochs, labels as in the file
+      const std::vector<int> hard_labels = tsv_labels(tiny_tsv(12, 9));
+      ASSERT_EQ(hard_labels.size(), 12u);
+      ASSERT_TRUE(run["eval_predictions"].contains("hard_cases"));
+      const Json& hp = run["eval_predictions"]["hard_cases"];
+      EXPECT_EQ(hp["labels"], Json(hard_labels));
+      EXPECT_DOUBLE_EQ(accuracy(hp["final"], hard_labels),
+                       run["epochs"][1]["eval"]["hard_cases"].get<double>());
+      EXPECT_DOUBLE_EQ(accuracy(hp["best"], hard_labels),
+                       run["epochs"][best - 1]["eval"]["hard_cases"].get<double>());
+      EXPECT_EQ(run["eval_predictions"].size(), 1u);
       EXPECT_EQ(run["config"]["ffn_dim"], 32);
       EXPECT_TRUE(fs::exists(sst2::checkpoint_path(out, ffn, seed)));
     }
@@ -213,7 +247,10 @@ TEST(Run, LossFallsOnALearnableTask) {
 TEST(Run, ResumeEqualsAnUninterruptedRun) {
   ScratchDir dir("resume");
   write_tiny_data(dir);
-  const auto base = tiny_args(dir, "") + std::vector<std::string>{"--ffn", "swiglu,relu"};
+  write_text(dir / "extra/held_out.tsv", tiny_tsv(10, 5));
+  const auto base =
+      tiny_args(dir, "") +
+      std::vector<std::string>{"--ffn", "swiglu,relu", "--eval-file", dir / "extra/held_out.tsv"};
   auto with_out = [&](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> args = base;
     args[5] = out;  // the --out value
@@ -236,6 +273,8 @@ TEST(Run, ResumeEqualsAnUninterruptedRun) {
     }
     EXPECT_EQ(a["steps"], b["steps"]);  // every logged loss and gradient norm, bit for bit
     EXPECT_EQ(a["dev_predictions"], b["dev_predictions"]);
+    EXPECT_EQ(a["eval_predictions"], b["eval_predictions"]);
+    EXPECT_EQ(a["eval_predictions"]["held_out"]["final"].size(), 10u);
     EXPECT_EQ(a["best_epoch"], b["best_epoch"]);
     EXPECT_EQ(b["status"], "finished");
     EXPECT_EQ(b["config"]["epochs"], 3);
@@ -250,6 +289,54 @@ TEST(Run, ResumeEqualsAnUninterruptedRun) {
   EXPECT_EQ(run_sst2(with_out(dir / "other", {"--epochs", "2", "--resume", "--lr", "0.5"}), &err),
             2);
   EXPECT_NE(err.find("lr"), std::string::npos) << err;
+}
+
+// --eval-file may change on --resume: a file added later has no predictions for epochs that did
+// not evaluate it, so its "best" is empty unless the best dev epoch comes after it was added.
+TEST(Run, AnEvalFileAddedOnResumeHasPredictionsOnlyForTheEpochsThatSawIt) {
+  ScratchDir dir("resume_eval");
+  write_tiny_data(dir);
+  const std::string tsv = tiny_tsv(10, 5);
+  write_text(dir / "extra/late.tsv", tsv);
+  const std::string out = dir / "out";
+  const auto base = tiny_args(dir, out) + std::vector<std::string>{"--ffn", "relu"};
+  ASSERT_EQ(run_sst2(base + std::vector<std::string>{"--epochs", "1"}), 0);
+  EXPECT_EQ(read_json(sst2::metrics_path(out, "relu", 0))["eval_predictions"], Json::object());
+  ASSERT_EQ(run_sst2(base + std::vector<std::string>{"--epochs", "3", "--resume", "--eval-file",
+                                                     dir / "extra/late.tsv"}),
+            0);
+  const Json run = read_json(sst2::metrics_path(out, "relu", 0));
+  ASSERT_EQ(run["epochs"].size(), 3u);
+  EXPECT_TRUE(run["epochs"][0]["eval"].empty());
+  const Json& p = run["eval_predictions"]["late"];
+  const std::vector<int> labels = tsv_labels(tsv);
+  EXPECT_EQ(p["labels"], Json(labels));
+  EXPECT_DOUBLE_EQ(accuracy(p["final"], labels), run["epochs"][2]["eval"]["late"].get<double>());
+  const int best = run["best_epoch"].get<int>();
+  if (best == 1) {
+    EXPECT_EQ(p["best"], Json::array());
+  } else {
+    EXPECT_DOUBLE_EQ(accuracy(p["best"], labels),
+                     run["epochs"][best - 1]["eval"]["late"].get<double>());
+  }
+
+  // The other way round: a file evaluated after epoch 1 only has no final predictions.
+  const std::string out2 = dir / "out2";
+  const auto base2 = tiny_args(dir, out2) + std::vector<std::string>{"--ffn", "relu"};
+  ASSERT_EQ(run_sst2(base2 + std::vector<std::string>{"--epochs", "1", "--eval-file",
+                                                      dir / "extra/late.tsv"}),
+            0);
+  ASSERT_EQ(run_sst2(base2 + std::vector<std::string>{"--epochs", "3", "--resume"}), 0);
+  const Json dropped = read_json(sst2::metrics_path(out2, "relu", 0));
+  const Json& q = dropped["eval_predictions"]["late"];
+  EXPECT_EQ(q["labels"], Json(labels));
+  EXPECT_EQ(q["final"], Json::array());
+  if (dropped["best_epoch"] == 1) {
+    EXPECT_DOUBLE_EQ(accuracy(q["best"], labels),
+                     dropped["epochs"][0]["eval"]["late"].get<double>());
+  } else {
+    EXPECT_EQ(q["best"], Json::array());
+  }
 }
 
 TEST(Run, DivergenceStopsTheRunKeepsTheLastGoodCheckpointAndTheOthersGoOn) {

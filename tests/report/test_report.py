@@ -118,7 +118,27 @@ def ffn_stats(ffn, rng, epoch, hidden=16, positions=60):
     return stats
 
 
-def make_run(ffn, seed, epochs=3, steps_per_epoch=40, log_every=10, n_dev=120, skill=0.0):
+EVAL_N = 100  # examples of the synthetic evaluation file
+
+
+def eval_acc_of(base, epoch, seed):
+    """Accuracy of a synthetic run on its evaluation file: base + 0.05 epoch + 0.02 seed, a
+    whole number of the EVAL_N examples."""
+    return round(EVAL_N * (base + 0.05 * epoch + 0.02 * seed)) / EVAL_N
+
+
+def eval_preds_of(acc):
+    """Predictions right on the first acc * EVAL_N examples of the evaluation file, wrong on the
+    rest: so two runs differ exactly on the examples between their two counts."""
+    labels = [i % 2 for i in range(EVAL_N)]
+    k = int(round(acc * EVAL_N))
+    return labels, [y if i < k else 1 - y for i, y in enumerate(labels)]
+
+
+def make_run(ffn, seed, epochs=3, steps_per_epoch=40, log_every=10, n_dev=120, skill=0.0,
+             eval_base=None, eval_predictions=True, dev_peak=False):
+    """eval_base: evaluate the file 'held_out' with accuracies eval_acc_of(eval_base, ...);
+    dev_peak: the last epoch's dev accuracy drops, so the best-dev epoch is the one before."""
     rng = random.Random(sum(map(ord, ffn)) * 100 + seed)
     gated = ffn in ("swiglu", "geglu")
     labels = [random.Random(1000 + i).randint(0, 1) for i in range(n_dev)]  # same for every run
@@ -126,9 +146,12 @@ def make_run(ffn, seed, epochs=3, steps_per_epoch=40, log_every=10, n_dev=120, s
     step = 1
     for e in range(1, epochs + 1):
         acc = min(0.95, 0.55 + 0.09 * e + skill + 0.01 * seed)
+        if dev_peak and e == epochs:
+            acc -= 0.2
+        ev = {"held_out": eval_acc_of(eval_base, e, seed)} if eval_base is not None else {}
         recs.append({"epoch": e, "train_loss": 0.69 - 0.05 * e - skill / 2,
                      "train_acc": acc + 0.02, "dev_loss": 0.7 - 0.04 * e - skill / 2,
-                     "dev_acc": acc, "eval": {}, "eval_loss": {}, "epoch_s": 1.0,
+                     "dev_acc": acc, "eval": ev, "eval_loss": {k: 0.5 for k in ev}, "epoch_s": 1.0,
                      "steps_per_s": 40.0 + seed, "tokens_per_s": 20000.0, "lr": 1e-4,
                      "steps": steps_per_epoch, "eval_s": 0.1,
                      "ffn": ffn_stats(ffn, rng, e)})
@@ -145,7 +168,16 @@ def make_run(ffn, seed, epochs=3, steps_per_epoch=40, log_every=10, n_dev=120, s
     final = [y if rng.random() < p_right else 1 - y for y in labels]
     best_epoch = max(range(epochs), key=lambda i: recs[i]["dev_acc"]) + 1
     hidden = 16
-    return {
+    extra = {}
+    if eval_base is not None:
+        extra["data"] = {"train_examples": 2000, "dev_examples": n_dev,
+                         "eval_examples": {"held_out": EVAL_N}, "eval_files": ["held_out.tsv"]}
+        if eval_predictions:
+            labels_e, final_e = eval_preds_of(recs[-1]["eval"]["held_out"])
+            _, best_e = eval_preds_of(recs[best_epoch - 1]["eval"]["held_out"])
+            extra["eval_predictions"] = {"held_out": {"labels": labels_e, "best": best_e,
+                                                      "final": final_e}}
+    doc = {
         "schema_version": 1, "ffn": ffn, "seed": seed,
         "config": {"ffn": [ffn], "seeds": [seed], "epochs": epochs, "preset": "default",
                    "limit": 2000, "d_model": 16, "heads": 2, "layers": 1, "ffn_dim": hidden,
@@ -166,6 +198,8 @@ def make_run(ffn, seed, epochs=3, steps_per_epoch=40, log_every=10, n_dev=120, s
         "timing": {"train_s": 3.0, "total_s": 3.5, "eval_s": 0.5,
                    "steps": epochs * steps_per_epoch, "steps_per_s": 40.0 + seed},
     }
+    doc.update(extra)
+    return doc
 
 
 def bench_records(device, name, threads):

@@ -58,6 +58,15 @@ TEST(ExplainBinary, runs_specs_from_stdin_and_reports_errors_as_one_line) {
   EXPECT_THAT(bad.err, StartsWith("explain: input 'x' of relu: shape [3] holds 3 values"));
   EXPECT_EQ(explain_test::line_count(bad.err), 1u);
 
+  // An oversized shape: status 2 and the limit it exceeds (2^28 per size, tools/README.md).
+  const BinaryRun huge = run_binary(
+      "--json", dir, R"({"op": "silu", "inputs": {"x": {"shape": [1000000000000], "data": [1]}}})");
+  EXPECT_EQ(huge.status, 2);
+  EXPECT_EQ(huge.out, "");
+  EXPECT_EQ(huge.err,
+            "explain: input 'x' of silu: \"shape\" has the size 1000000000000 at dim 0, more than "
+            "the limit of 268435456 per dimension (and 268435456 elements per tensor)\n");
+
   const BinaryRun missing = run_binary((dir / "nope.json").string(), dir, "");
   EXPECT_EQ(missing.status, 2);
   EXPECT_THAT(missing.err, HasSubstr("cannot open spec file"));

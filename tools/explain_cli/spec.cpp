@@ -12,6 +12,8 @@ namespace {
 // Tensors larger than this are refused: a spec is something a person reads.
 constexpr int64_t kMaxElements = int64_t(1) << 28;
 constexpr int kMaxDims = 16;
+// Integer params travel through a double (JSON numbers); beyond 2^53 they would be rounded.
+constexpr int64_t kMaxIntegerParam = int64_t(1) << 53;
 
 void check_keys(const Json& object, const std::vector<std::string>& allowed,
                 const std::string& what) {
@@ -26,24 +28,46 @@ void check_keys(const Json& object, const std::vector<std::string>& allowed,
   }
 }
 
+// Each size is checked on its own first (a whole number, >= 0, at most kMaxElements), then their
+// product; each message names the limit that is exceeded.
 Shape parse_shape(const Json& j, const std::string& what) {
   if (!j.is_array()) input_error(what, ": \"shape\" must be a list of sizes, got ", json_kind(j));
   if (j.size() > size_t(kMaxDims)) {
-    input_error(what, ": \"shape\" has ", j.size(), " dims (at most ", kMaxDims, ")");
+    input_error(what, ": \"shape\" has ", j.size(), " dims, more than the limit of ", kMaxDims);
   }
   Shape shape;
-  int64_t numel = 1;
-  for (const Json& d : j) {
+  for (size_t i = 0; i < j.size(); ++i) {
+    const Json& d = j[i];
     const std::optional<double> v = json_number(d);
-    if (!v || !std::isfinite(*v) || *v < 0 || *v != std::floor(*v) || *v > double(kMaxElements)) {
-      input_error(what, ": \"shape\" must hold sizes >= 0, got ", json_kind(d));
+    if (!v || !std::isfinite(*v) || *v != std::floor(*v)) {
+      input_error(what, ": \"shape\" must hold whole numbers >= 0; the size at dim ", i, " is ",
+                  json_kind(d));
+    }
+    if (*v < 0) {
+      input_error(what, ": \"shape\" must hold sizes >= 0; the size at dim ", i, " is ", d.dump());
+    }
+    if (*v > double(kMaxElements)) {
+      input_error(what, ": \"shape\" has the size ", d.dump(), " at dim ", i,
+                  ", more than the limit of ", kMaxElements, " per dimension (and ", kMaxElements,
+                  " elements per tensor)");
     }
     shape.push_back(int64_t(*v));
-    numel *= std::max<int64_t>(shape.back(), 1);
-    if (numel > kMaxElements) {
-      input_error(what, ": shape ", to_string(shape), "... is too large (more than ", kMaxElements,
-                  " elements)");
-    }
+  }
+  // Sizes of 0 count as 1 here: a tensor that is empty along one dim may still not be huge along
+  // the others (its gradients and reductions are not empty).
+  bool has_zero = false, overflow = false;
+  int64_t spanned = 1;
+  for (int64_t d : shape) {
+    has_zero = has_zero || d == 0;
+    overflow = overflow || __builtin_mul_overflow(spanned, std::max<int64_t>(d, 1), &spanned);
+  }
+  if (overflow || spanned > kMaxElements) {
+    const std::string count =
+        overflow ? "more than " + std::to_string(std::numeric_limits<int64_t>::max())
+                 : std::to_string(spanned);
+    input_error(what, ": shape ", to_string(shape), has_zero ? " would span " : " has ", count,
+                " elements", has_zero ? " with its sizes of 0 counted as 1" : "",
+                ", more than the limit of ", kMaxElements, " elements per tensor");
   }
   return shape;
 }
@@ -157,9 +181,14 @@ HostTensor parse_tensor(const Json& j, const std::string& what, ValueKind kind) 
         t.values.push_back(float(*v));
         break;
       case ValueKind::Index:
-        if (!std::isfinite(*v) || *v != std::floor(*v) ||
-            std::fabs(*v) > double(std::numeric_limits<int32_t>::max())) {
+        if (!std::isfinite(*v) || *v != std::floor(*v)) {
           input_error(what, " must hold integers; element ", i, " is ", leaf.dump());
+        }
+        if (*v < double(std::numeric_limits<int32_t>::min()) ||
+            *v > double(std::numeric_limits<int32_t>::max())) {
+          input_error(what, " holds int32 values; element ", i, " (", leaf.dump(),
+                      ") is outside their range [", std::numeric_limits<int32_t>::min(), ", ",
+                      std::numeric_limits<int32_t>::max(), "]");
         }
         t.indices.push_back(int32_t(*v));
         break;
@@ -197,8 +226,10 @@ double Params::required_number(const char* name) const {
 
 int64_t Params::as_integer(const Json& v, const std::string& name) const {
   const std::optional<double> d = json_number(v);
-  if (!d || !std::isfinite(*d) || *d != std::floor(*d) || std::fabs(*d) > 9.0e15) {
-    wrong(name.c_str(), "an integer", v);
+  if (!d || !std::isfinite(*d) || *d != std::floor(*d)) wrong(name.c_str(), "an integer", v);
+  if (std::fabs(*d) > double(kMaxIntegerParam)) {
+    input_error("param '", name, "' of ", op_, " is ", v.dump(), ", beyond the limit of ",
+                kMaxIntegerParam, " in magnitude for an integer param");
   }
   return int64_t(*d);
 }
