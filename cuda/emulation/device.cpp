@@ -147,6 +147,7 @@ const char* cudaGetErrorName(cudaError_t error) {
     NAME(cudaErrorNoDevice)
     NAME(cudaErrorInvalidDevice)
     NAME(cudaErrorInvalidResourceHandle)
+    NAME(cudaErrorIllegalState)
     NAME(cudaErrorNotReady)
     NAME(cudaErrorIllegalAddress)
     NAME(cudaErrorLaunchOutOfResources)
@@ -182,6 +183,8 @@ const char* cudaGetErrorString(cudaError_t error) {
       return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle:
       return "invalid resource handle";
+    case cudaErrorIllegalState:
+      return "the operation cannot be performed in the present state";
     case cudaErrorNotReady:
       return "device not ready";
     case cudaErrorIllegalAddress:

@@ -101,6 +101,9 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   if (cuda_emu::sticky_error() != cudaSuccess) return cuda_emu::sticky_error();
   *ptr = nullptr;
   if (bytes == 0) return cudaSuccess;
+  // An allocation is not part of the graph: replays would use memory nobody allocated again.
+  if (cuda_emu::capture_active() && cuda_emu::capture_mode() != cudaStreamCaptureModeRelaxed)
+    return cuda_emu::refuse_during_capture();
   cuda_emu::Registry& r = cuda_emu::registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   if (bytes > cuda_emu::config().memory_bytes - r.device_bytes)
@@ -185,6 +188,10 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
     return set_last_error(cudaErrorInvalidMemcpyDirection);
   if (dst_dev != want_dst_dev || src_dev != want_src_dev)
     return set_last_error(cudaErrorInvalidValue);
+  const bool pageable_side =
+      (kind == cudaMemcpyHostToDevice && !cuda_emu::is_pinned_range(src, bytes)) ||
+      (kind == cudaMemcpyDeviceToHost && !cuda_emu::is_pinned_range(dst, bytes));
+  if (pageable_side && cuda_emu::capture_active()) return cuda_emu::refuse_during_capture();
   if (kind == cudaMemcpyHostToDevice && !cuda_emu::is_pinned_range(src, bytes)) {
     cuda_emu::enqueue_copy(dst, src, bytes, true);  // pageable: staged before the call returns
   } else if (kind == cudaMemcpyDeviceToHost && !cuda_emu::is_pinned_range(dst, bytes)) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "cuda_runtime.h"
 
@@ -17,7 +18,18 @@ struct Task {
   void (*destroy)(void* ctx);  // may be null
 };
 
+// Queues `task`, or records it into the active capture (then the capture owns it).
 void enqueue(const Task& task);
+
+// Stream capture (graph.cpp holds the graph API): while active, enqueue() records.
+void begin_capture(cudaStreamCaptureMode mode);
+bool capture_active();
+cudaStreamCaptureMode capture_mode();
+// A call that is not allowed during capture: the capture can no longer become a graph.
+cudaError_t refuse_during_capture();
+// Ends the capture; `recorded` receives its tasks. False when it had been invalidated (the tasks
+// are then destroyed).
+bool end_capture(std::vector<Task>& recorded);
 
 // Runs everything queued so far; counts one synchronisation. Returns the sticky error, if any.
 cudaError_t drain();

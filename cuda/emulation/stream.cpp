@@ -28,8 +28,11 @@ std::atomic<int> g_sticky{cudaSuccess};
 std::atomic<uint64_t> g_synchronizations{0};
 
 struct Queue {
-  std::mutex mutex;  // guards tasks
+  std::mutex mutex;  // guards tasks and the capture
   std::deque<Task> tasks;
+  bool capturing = false, capture_invalidated = false;
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal;
+  std::vector<Task> captured;
   std::mutex run_mutex;  // one drain at a time: the device runs one piece of work at once
 };
 
@@ -86,11 +89,67 @@ bool check_vector_access(const void* p, size_t alignment) {
 void enqueue(const Task& task) {
   Queue& q = queue();
   std::lock_guard<std::mutex> lock(q.mutex);
-  q.tasks.push_back(task);
+  if (q.capturing)
+    q.captured.push_back(task);
+  else
+    q.tasks.push_back(task);
+}
+
+void begin_capture(cudaStreamCaptureMode mode) {
+  Queue& q = queue();
+  std::lock_guard<std::mutex> lock(q.mutex);
+  q.capturing = true;
+  q.capture_invalidated = false;
+  q.mode = mode;
+  q.captured.clear();
+}
+
+bool capture_active() {
+  Queue& q = queue();
+  std::lock_guard<std::mutex> lock(q.mutex);
+  return q.capturing;
+}
+
+cudaStreamCaptureMode capture_mode() {
+  Queue& q = queue();
+  std::lock_guard<std::mutex> lock(q.mutex);
+  return q.mode;
+}
+
+cudaError_t refuse_during_capture() {
+  Queue& q = queue();
+  {
+    std::lock_guard<std::mutex> lock(q.mutex);
+    q.capture_invalidated = true;
+  }
+  std::fprintf(stderr,
+               "cuda emulation: a call that waits for the device (or allocates) during stream "
+               "capture invalidates it\n");
+  return set_last_error(cudaErrorStreamCaptureUnsupported);
+}
+
+bool end_capture(std::vector<Task>& recorded) {
+  Queue& q = queue();
+  std::vector<Task> tasks;
+  bool valid;
+  {
+    std::lock_guard<std::mutex> lock(q.mutex);
+    tasks.swap(q.captured);
+    valid = !q.capture_invalidated;
+    q.capturing = false;
+    q.capture_invalidated = false;
+  }
+  if (!valid) {
+    for (const Task& t : tasks) destroy(t);
+    return false;
+  }
+  recorded = std::move(tasks);
+  return true;
 }
 
 cudaError_t drain() {
   g_synchronizations.fetch_add(1);
+  if (capture_active()) return refuse_during_capture();
   Queue& q = queue();
   std::lock_guard<std::mutex> running(q.run_mutex);
   for (;;) {
@@ -184,6 +243,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t) {
 
 cudaError_t cudaStreamQuery(cudaStream_t) {
   if (cuda_emu::sticky_error() != cudaSuccess) return cuda_emu::sticky_error();
+  if (cuda_emu::capture_active()) return cuda_emu::refuse_during_capture();
   cuda_emu::Queue& q = cuda_emu::queue();
   std::lock_guard<std::mutex> lock(q.mutex);
   return q.tasks.empty() ? cudaSuccess : cudaErrorNotReady;

@@ -23,6 +23,7 @@ enum cudaError_t : int {
   cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
   cudaErrorInvalidResourceHandle = 400,
+  cudaErrorIllegalState = 401,
   cudaErrorNotReady = 600,
   cudaErrorIllegalAddress = 700,
   cudaErrorLaunchOutOfResources = 701,
@@ -79,9 +80,24 @@ struct cudaDeviceProp {
 namespace cuda_emu {
 struct Stream;
 struct Event;
+struct Graph;
+struct GraphExec;
 }  // namespace cuda_emu
 using cudaStream_t = cuda_emu::Stream*;
 using cudaEvent_t = cuda_emu::Event*;
+using cudaGraph_t = cuda_emu::Graph*;
+using cudaGraphExec_t = cuda_emu::GraphExec*;
+
+enum cudaStreamCaptureMode : int {
+  cudaStreamCaptureModeGlobal = 0,
+  cudaStreamCaptureModeThreadLocal = 1,
+  cudaStreamCaptureModeRelaxed = 2,
+};
+enum cudaStreamCaptureStatus : int {
+  cudaStreamCaptureStatusNone = 0,
+  cudaStreamCaptureStatusActive = 1,
+  cudaStreamCaptureStatusInvalidated = 2,
+};
 
 // --- errors --------------------------------------------------------------------------------------
 cudaError_t cudaGetLastError();  // returns the last error and clears it (unless it is sticky)
@@ -123,6 +139,20 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event);
 cudaError_t cudaEventQuery(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
+
+// --- graphs: stream capture records the work instead of queuing it; a launch replays it ----------
+// While a stream captures, calls that would wait for the device (every synchronising call above)
+// fail with cudaErrorStreamCaptureUnsupported and invalidate the capture; so do cudaMalloc in the
+// global and thread-local modes, and copies from pageable host memory (the replay could not
+// stage them). Kernel arguments, copy sizes and memset values are fixed at capture.
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph);
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status);
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph,
+                                 unsigned long long flags = 0);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
 
 // --- what the emulation adds ---------------------------------------------------------------------
 namespace cuda_emu {
