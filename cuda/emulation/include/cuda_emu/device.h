@@ -96,31 +96,32 @@ T atomicCAS(T* address, std::type_identity_t<T> compare, std::type_identity_t<T>
   return compare;  // the old value, whether or not it was replaced
 }
 
-template <class T>
-T atomicMin(T* address, std::type_identity_t<T> value) {
+namespace cuda_emu {
+// Replaces *address by update(old) in one atomic step (a compare-and-swap loop, as CUDA's own
+// atomics on types without a native instruction are built); returns the old value.
+template <class T, class Update>
+T atomic_update(T* address, Update update) {
   std::atomic_ref<T> ref(*address);
   T old = ref.load();
-  while (value < old && !ref.compare_exchange_weak(old, value)) {
+  while (!ref.compare_exchange_weak(old, update(old))) {
   }
   return old;
+}
+}  // namespace cuda_emu
+
+template <class T>
+T atomicMin(T* address, std::type_identity_t<T> value) {
+  return cuda_emu::atomic_update(address, [&](T old) { return value < old ? value : old; });
 }
 
 template <class T>
 T atomicMax(T* address, std::type_identity_t<T> value) {
-  std::atomic_ref<T> ref(*address);
-  T old = ref.load();
-  while (old < value && !ref.compare_exchange_weak(old, value)) {
-  }
-  return old;
+  return cuda_emu::atomic_update(address, [&](T old) { return old < value ? value : old; });
 }
 
 template <class T>
 T atomicAdd(T* address, std::type_identity_t<T> value) {
-  std::atomic_ref<T> ref(*address);
-  T old = ref.load();
-  while (!ref.compare_exchange_weak(old, old + value)) {
-  }
-  return old;
+  return cuda_emu::atomic_update(address, [&](T old) { return old + value; });
 }
 
 template <class T>
