@@ -8,6 +8,10 @@
 namespace ag {
 
 int64_t numel_of(const Shape& s) {
+  // An empty tensor may have other sizes whose product alone would overflow ([2^40, 2^40, 0]):
+  // look for the 0 first. Otherwise every partial product is at most the whole, within 2^60.
+  for (int64_t d : s)
+    if (d == 0) return 0;
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return n;
