@@ -182,6 +182,10 @@ const std::vector<Option>& options() {
       {"max_len", "--max-len", Kind::Int, "N",
        "tokens per example incl. [CLS]/[SEP], padded/truncated to it (default 32)",
        INT_KEY(max_len)},
+      {"utf8_replace", "--utf8-replace", Kind::Switch, nullptr,
+       "replace invalid UTF-8 in the TSV files with U+FFFD, as Python's errors=\"replace\" "
+       "does (default: invalid UTF-8 is an error naming file:line and the byte offset)",
+       BOOL_KEY(utf8_replace)},
       {"d_model", "--d-model", Kind::Int, "N", "model width (default 64)", INT_KEY(d_model)},
       {"heads", "--heads", Kind::Int, "N", "attention heads (default 4: head dim 16)",
        INT_KEY(heads)},
@@ -489,6 +493,7 @@ Json config_to_json(const RunConfig& c) {
   j["limit"] = c.limit;
   j["dev_limit"] = c.dev_limit;
   j["max_len"] = c.max_len;
+  j["utf8_replace"] = c.utf8_replace;
   j["d_model"] = c.d_model;
   j["heads"] = c.heads;
   j["layers"] = c.layers;

@@ -34,9 +34,10 @@ struct RunConfig {
   std::string data_dir;  // empty: search the default places (experiments/data/locate.h)
   std::string vocab;     // empty: likewise
   std::vector<std::string> eval_files;
-  int64_t limit = -1;      // first N training examples (-1: all)
-  int64_t dev_limit = -1;  // first N dev examples (-1: all 872)
-  int64_t max_len = 32;    // tokens per example, [CLS] and [SEP] included; padded to this
+  int64_t limit = -1;         // first N training examples (-1: all)
+  int64_t dev_limit = -1;     // first N dev examples (-1: all 872)
+  int64_t max_len = 32;       // tokens per example, [CLS] and [SEP] included; padded to this
+  bool utf8_replace = false;  // invalid UTF-8 in a TSV becomes U+FFFD instead of an error
 
   // model
   int64_t d_model = 64;
