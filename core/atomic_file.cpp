@@ -43,8 +43,15 @@ size_t parse_count(const std::string& text, const char* value, const char* what)
 
 // The fault that applies to the next write to `path`, if any (counts the matching writes).
 bool injected_fault(const std::string& path, Fault& fault) {
+  // Writes are counted per value of the variable: a new value, or setting it again after it
+  // was seen unset, starts the count again.
+  static std::string counted_spec;
+  static long matching_writes = 0;
   const char* value = std::getenv(kFaultVariable);
-  if (!value || !*value) return false;
+  if (!value || !*value) {
+    counted_spec.clear();
+    return false;
+  }
   const std::string spec(value);
   const size_t a = spec.find(':');
   const size_t b = a == std::string::npos ? a : spec.find(':', a + 1);
@@ -68,9 +75,6 @@ bool injected_fault(const std::string& path, Fault& fault) {
     if (fault.nth < 1) bad_fault(value, "NTH must be at least 1");
   }
   if (!path.ends_with(fault.suffix)) return false;
-  // Writes are counted per value of the variable (a new value starts the count again).
-  static std::string counted_spec;
-  static long matching_writes = 0;
   if (spec != counted_spec) {
     counted_spec = spec;
     matching_writes = 0;
@@ -161,6 +165,7 @@ void AtomicFile::commit() {
   }
   committed_ = true;
   sync_directory(path_);
+  remove_stale_temporaries(path_);  // what writers killed before this one left behind
   if (fault_bytes_ != std::string::npos && fault_errno_ == 0) ::raise(SIGKILL);
 }
 

@@ -6,7 +6,8 @@
 //
 // Test-only fault injection: when the environment variable AG_TEST_WRITE_FAULT is set to
 //   ACTION:BYTES:SUFFIX[:NTH]
-// the NTH (default 1st) write in this process to a path ending in SUFFIX goes wrong after BYTES
+// the NTH (default 1st) write in this process to a path ending in SUFFIX (counted from when
+// the variable took its value) goes wrong after BYTES
 // bytes of the temporary file: ACTION ENOSPC or EIO makes that write fail with that errno (at
 // the fsync when the file is BYTES bytes or shorter), KILL sends the process SIGKILL there (once
 // the file is renamed into place when it is BYTES bytes or shorter). Nothing else reads this
@@ -46,7 +47,8 @@ class AtomicFile {
 
   void write(const void* data, size_t n);
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
-  // Flushes and syncs the temporary, renames it over the path, syncs the directory.
+  // Flushes and syncs the temporary, renames it over the path, syncs the directory, and
+  // removes the stale temporaries of the path (remove_stale_temporaries).
   void commit();
 
   const std::string& path() const { return path_; }
