@@ -342,6 +342,9 @@ bool Trainer::try_resume() {
   start_epoch_ = epoch + 1;
   progress_.line(label() + " resuming from " + checkpoint_path_ + " after epoch " +
                  std::to_string(epoch));
+  // The process died between the checkpoint and the metrics: bring the metrics file up to the
+  // checkpoint now, so that it never lags by more than the epoch being written.
+  if (!saved || saved->epochs_done < epoch) write_metrics();
   return false;
 }
 
