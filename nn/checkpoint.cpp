@@ -242,7 +242,7 @@ Checkpoint parse_checkpoint(std::string_view data, const std::string& path) {
     const std::string which = "tensor " + std::to_string(i);
     const uint32_t name_len = r.value<uint32_t>(which + "'s name length");
     std::string name(r.take(name_len, which + "'s name"), name_len);
-    const std::string label = which + " ('" + name + "')";
+    const std::string label = which + " ('" + printable(name, 80) + "')";
     if (name.empty()) r.bad(which + " has an empty name");
     if (!seen.insert(name).second) r.bad(label + " appears twice");
     const uint8_t dtype = r.value<uint8_t>(label + "'s dtype");

@@ -28,11 +28,9 @@ void split_tabs(std::string_view line, std::vector<std::string_view>& out) {
 
 // Quotes a field for an error message, cut short so a runaway line stays readable.
 std::string shown(std::string_view field) {
-  constexpr size_t kMax = 40;
   std::string s = "'";
-  s.append(field.substr(0, kMax));
-  if (field.size() > kMax) s.append("...");
-  s.append("'");
+  s += ag::printable(field, 40);  // one line even for a field holding a CR
+  s += "'";
   return s;
 }
 

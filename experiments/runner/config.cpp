@@ -309,12 +309,21 @@ void apply_values(RunConfig& c, const Json& values, const std::string& source) {
 
 // Reads a --config file: a JSON object whose keys are option keys.
 Json read_config_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) usage_fail("--config: cannot open '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) usage_fail("--config: cannot read '" + path + "'");
+  return parse_config_text(text.str(), path);
+}
+
+}  // namespace
+
+Json parse_config_text(const std::string& text, const std::string& path) {
   Json j;
   try {
-    j = Json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const Json::parse_error& e) {
+    j = Json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a huge number
     usage_fail("--config: '" + path + "' is not valid JSON: " + e.what());
   }
   if (!j.is_object()) usage_fail("--config: '" + path + "' must hold a JSON object of settings");
@@ -331,8 +340,6 @@ Json read_config_file(const std::string& path) {
   }
   return j;
 }
-
-}  // namespace
 
 std::vector<std::string> split_list(const std::string& text, const std::string& what) {
   std::vector<std::string> out;

@@ -88,6 +88,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args);  // withou
 // defaults, then the preset named by `cli` or `file` (cli wins), then `file`, then `cli`.
 RunConfig resolve_config(const Json& file, const Json& cli);
 
+// The settings of a --config file from its text: a JSON object (comments allowed) of known
+// keys. Throws UsageError naming `path` and what is wrong.
+Json parse_config_text(const std::string& text, const std::string& path);
+
 // Every key as the metrics files record it.
 Json config_to_json(const RunConfig& config);
 

@@ -150,7 +150,7 @@ Json read_json_file(const std::string& path) {
   if (!in) ag::fail("cannot open ", path);
   try {
     return Json::parse(in);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a huge number
     ag::fail(path, ": not valid JSON: ", e.what());
   }
 }
