@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace ag {
 
@@ -12,6 +13,25 @@ class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// `text` as it may appear inside a one-line message: control bytes (line breaks included) and
+// DEL become \xNN; longer than `max` bytes, it is cut there and "..." follows.
+inline std::string printable(std::string_view text, size_t max = std::string_view::npos) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
 
 template <class... Args>
 [[noreturn]] void fail(const Args&... parts) {

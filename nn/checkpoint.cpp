@@ -1,7 +1,8 @@
 #include "nn/checkpoint.h"
 
-#include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
 
@@ -19,58 +21,49 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'P', 'G', 'C', 'K', 'P', 'T', '\0'};
 constexpr char kTrailer[8] = {'T', 'P', 'G', 'E', 'N', 'D', '\0', '\0'};
-constexpr uint32_t kVersion = 1;
-constexpr uint32_t kMaxDims = 16;  // sanity bound when reading
+constexpr uint32_t kOldVersion = 1;  // no file size, no checksum
+constexpr uint32_t kMaxDims = 16;    // sanity bound when reading
+// magic, version, file size; and the checksum at the end.
+constexpr size_t kPrefixBytes = sizeof kMagic + 4 + 8;
+constexpr size_t kChecksumBytes = 4;
 
 // The format is little-endian; so is every machine we build for (x86-64, and the GPUs' hosts).
 static_assert(std::endian::native == std::endian::little, "checkpoint I/O assumes little-endian");
 
+uint32_t crc_of(const void* data, size_t n, uint32_t crc = 0) {
+  if (n == 0) return crc;  // zlib reads a null buffer as "return the initial value"
+  return uint32_t(::crc32_z(crc, static_cast<const Bytef*>(data), n));
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
 // --- writing -------------------------------------------------------------------------------
 
+// The atomic file, with a running CRC-32 of what went into it.
 class Writer {
  public:
-  Writer(std::string path, std::string tmp) : path_(std::move(path)), tmp_(std::move(tmp)) {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) fail_io("cannot create");
-  }
-  ~Writer() {  // reached without commit(): an error was thrown, drop the partial file
-    if (file_) std::fclose(file_);
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
-
+  explicit Writer(const std::string& path) : file_(path) {}
   void bytes(const void* data, size_t n) {
-    if (n && std::fwrite(data, 1, n, file_) != n) fail_io("write failed for");
+    file_.write(data, n);
+    crc_ = crc_of(data, n, crc_);
   }
   template <class T>
   void value(T v) {
     bytes(&v, sizeof v);
   }
-
-  // Flushes to disk, then renames the temporary over the final path.
-  void commit() {
-    if (std::fflush(file_) != 0) fail_io("flush failed for");
-    if (::fsync(::fileno(file_)) != 0) fail_io("fsync failed for");
-    FILE* f = file_;
-    file_ = nullptr;
-    if (std::fclose(f) != 0) fail_io("close failed for");
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      fail("save_checkpoint: cannot rename ", tmp_, " to ", path_, ": ", std::strerror(errno));
-    }
-    committed_ = true;
+  void finish() {
+    const uint32_t crc = crc_;
+    file_.write(&crc, sizeof crc);
+    file_.commit();
   }
 
  private:
-  [[noreturn]] void fail_io(const char* what) {
-    const int err = errno;
-    fail("save_checkpoint: ", what, " ", tmp_, " (writing ", path_,
-         "): ", err ? std::strerror(err) : "unknown error");
-  }
-
-  std::string path_, tmp_;
-  FILE* file_ = nullptr;
-  bool committed_ = false;
+  AtomicFile file_;
+  uint32_t crc_ = 0;
 };
 
 // --- reading -------------------------------------------------------------------------------
@@ -78,8 +71,7 @@ class Writer {
 // A bounds-checked cursor over the whole file; every read names what it was reading.
 class Reader {
  public:
-  Reader(std::string path, std::vector<char> data)
-      : path_(std::move(path)), data_(std::move(data)) {}
+  Reader(std::string path, std::string_view data) : path_(std::move(path)), data_(data) {}
 
   size_t left() const { return data_.size() - pos_; }
   size_t pos() const { return pos_; }
@@ -105,17 +97,17 @@ class Reader {
 
  private:
   std::string path_;
-  std::vector<char> data_;
+  std::string_view data_;
   size_t pos_ = 0;
 };
 
-std::vector<char> read_all(const std::string& path) {
+std::string read_all(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) fail("load_checkpoint: cannot open ", path, ": ", std::strerror(errno));
-  std::vector<char> data;
+  std::string data;
   char buf[1 << 16];
   size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.insert(data.end(), buf, buf + n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
   const bool error = std::ferror(f) != 0;
   const int err = errno;
   std::fclose(f);
@@ -123,49 +115,115 @@ std::vector<char> read_all(const std::string& path) {
   return data;
 }
 
+template <class T>
+T read_at(std::string_view data, size_t offset) {
+  T v;
+  std::memcpy(&v, data.data() + offset, sizeof v);
+  return v;
+}
+
+// The checks that come before anything in the file is interpreted: magic, version, size and
+// checksum. Every message of a file whose checksum does not match says so.
+void check_envelope(std::string_view data, const std::string& path) {
+  auto bad = [&](const std::string& what) { fail("load_checkpoint: ", path, ": ", what); };
+  const size_t size = data.size();
+  const bool magic_ok =
+      size >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0;
+  if (size < kPrefixBytes + kChecksumBytes) {
+    if (!magic_ok && std::memcmp(data.data(), kMagic, std::min(size, sizeof kMagic)) != 0)
+      bad("bad magic number: not a tapegrad checkpoint (" + std::to_string(size) + " bytes)");
+    bad("truncated: " + std::to_string(size) + " bytes, too short for a checkpoint's header");
+  }
+  const uint32_t stored = read_at<uint32_t>(data, size - kChecksumBytes);
+  const uint32_t computed = crc_of(data.data(), size - kChecksumBytes);
+  const bool crc_ok = stored == computed;
+  const std::string mismatch =
+      "checksum mismatch (stored crc32 " + hex32(stored) + ", computed " + hex32(computed) + ")";
+  if (!magic_ok) {
+    bad("bad magic number: not a tapegrad checkpoint" +
+        (crc_ok ? std::string() : ", or a corrupt one: " + mismatch));
+  }
+  const uint32_t version = read_at<uint32_t>(data, sizeof kMagic);
+  if (version == kOldVersion && size >= sizeof kTrailer &&
+      std::memcmp(data.data() + size - sizeof kTrailer, kTrailer, sizeof kTrailer) == 0) {
+    bad("checkpoint format version 1 (an older build's, without a checksum) is not read by this "
+        "build, which reads version " +
+        std::to_string(kCheckpointVersion) + " only; make a new checkpoint");
+  }
+  if (version != kCheckpointVersion) {
+    if (!crc_ok)
+      bad(mismatch + ": the file is corrupt (its version field reads " + std::to_string(version) +
+          ")");
+    bad("unsupported checkpoint version " + std::to_string(version) + " (this build reads " +
+        std::to_string(kCheckpointVersion) + ")");
+  }
+  const uint64_t recorded = read_at<uint64_t>(data, sizeof kMagic + 4);
+  if (recorded != size) {
+    const std::string what = recorded > size
+                                 ? "truncated: " + std::to_string(size) + " of the " +
+                                       std::to_string(recorded) + " bytes its header records"
+                                 : std::to_string(size - recorded) + " bytes more than the " +
+                                       std::to_string(recorded) + " its header records";
+    bad(what + (crc_ok ? std::string() : "; " + mismatch));
+  }
+  if (!crc_ok) bad(mismatch + ": the file is corrupt");
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   // Validate before touching the disk.
   std::set<std::string> names;
-  for (const auto& [name, t] : ckpt.tensors) {
+  uint64_t size =
+      kPrefixBytes + 8 + ckpt.metadata_json.size() + 8 + sizeof kTrailer + kChecksumBytes;
+  std::vector<Tensor> host(ckpt.tensors.size());
+  for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+    const auto& [name, t] = ckpt.tensors[i];
     AG_CHECK(t.defined(), "save_checkpoint: tensor '", name, "' is undefined (writing ", path, ")");
     AG_CHECK(!name.empty() && name.size() <= std::numeric_limits<uint32_t>::max(),
              "save_checkpoint: tensor name '", name, "' is empty or too long (writing ", path, ")");
     AG_CHECK(names.insert(name).second, "save_checkpoint: tensor '", name,
              "' appears twice (writing ", path, ")");
+    AG_CHECK(t.ndim() <= int64_t(kMaxDims), "save_checkpoint: tensor '", name, "' has ", t.ndim(),
+             " dims, more than ", kMaxDims, " (writing ", path, ")");
+    host[i] = t.to(Device::CPU);  // a copy for device tensors, the tensor itself on CPU
+    size += 4 + name.size() + 1 + 4 + 8 * uint64_t(t.ndim()) +
+            uint64_t(host[i].numel()) * dtype_size(host[i].dtype());
   }
-  Writer w(path, path + ".tmp");
+  Writer w(path);
   w.bytes(kMagic, sizeof kMagic);
-  w.value<uint32_t>(kVersion);
+  w.value<uint32_t>(kCheckpointVersion);
+  w.value<uint64_t>(size);
   w.value<uint64_t>(ckpt.metadata_json.size());
   w.bytes(ckpt.metadata_json.data(), ckpt.metadata_json.size());
   w.value<uint64_t>(ckpt.tensors.size());
-  for (const auto& [name, t] : ckpt.tensors) {
+  for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+    const std::string& name = ckpt.tensors[i].first;
+    const Tensor& t = host[i];
     w.value<uint32_t>(uint32_t(name.size()));
     w.bytes(name.data(), name.size());
     w.value<uint8_t>(t.dtype() == DType::F32 ? 0 : 1);
     w.value<uint32_t>(uint32_t(t.ndim()));
     for (int64_t d : t.shape()) w.value<int64_t>(d);
-    const Tensor host = t.to(Device::CPU);  // a copy for device tensors, the tensor itself on CPU
-    const size_t bytes = size_t(host.numel()) * dtype_size(host.dtype());
-    w.bytes(host.dtype() == DType::F32 ? static_cast<const void*>(host.data())
-                                       : static_cast<const void*>(host.idata()),
+    const size_t bytes = size_t(t.numel()) * dtype_size(t.dtype());
+    w.bytes(t.dtype() == DType::F32 ? static_cast<const void*>(t.data())
+                                    : static_cast<const void*>(t.idata()),
             bytes);
   }
   w.bytes(kTrailer, sizeof kTrailer);
-  w.commit();
+  w.finish();
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  Reader r(path, read_all(path));
-  const char* magic = r.take(sizeof kMagic, "the magic number");
-  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0)
-    r.bad("bad magic number: not a tapegrad checkpoint");
-  const uint32_t version = r.value<uint32_t>("the version");
-  if (version != kVersion)
-    r.bad("unsupported checkpoint version " + std::to_string(version) + " (this build reads " +
-          std::to_string(kVersion) + ")");
+  const std::string data = read_all(path);
+  return parse_checkpoint(data, path);
+}
+
+Checkpoint parse_checkpoint(std::string_view data, const std::string& path) {
+  check_envelope(data, path);
+  // The checksum matched: what follows guards against files made by a buggy writer.
+  Reader r(path, data.substr(0, data.size() - kChecksumBytes));
+  r.take(kPrefixBytes, "the header");
 
   Checkpoint ckpt;
   const uint64_t meta_len = r.value<uint64_t>("the metadata length");
@@ -184,7 +242,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     const std::string which = "tensor " + std::to_string(i);
     const uint32_t name_len = r.value<uint32_t>(which + "'s name length");
     std::string name(r.take(name_len, which + "'s name"), name_len);
-    const std::string label = which + " ('" + name + "')";
+    const std::string label = which + " ('" + printable(name, 80) + "')";
     if (name.empty()) r.bad(which + " has an empty name");
     if (!seen.insert(name).second) r.bad(label + " appears twice");
     const uint8_t dtype = r.value<uint8_t>(label + "'s dtype");

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/ops.h"
 #include "core/timer.h"
 #include "tools/bench_train_step.h"
@@ -218,16 +219,7 @@ json run_size(int64_t n, int threads, const Options& o, const std::string& devic
 }
 
 void write_json_atomically(const std::string& path, const json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << j.dump(2) << "\n";
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw ag::Error("bench_swiglu: cannot write " + tmp);
-    }
-  }
-  std::filesystem::rename(tmp, path);
+  ag::write_file_atomically(path, j.dump(2) + "\n");
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 # command to run. The CUDA Toolkit is optional: without nvcc the CUDA backend is skipped.
 set -euo pipefail
 
-packages=(cmake g++ make libgtest-dev libgmock-dev nlohmann-json3-dev python3 python3-matplotlib
+packages=(cmake g++ make libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev python3 python3-matplotlib
           graphviz git)
 missing=()
 for p in "${packages[@]}"; do

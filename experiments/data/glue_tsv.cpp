@@ -1,9 +1,11 @@
 #include "experiments/data/glue_tsv.h"
 
+#include <cstdio>
 #include <string_view>
 
 #include "core/error.h"
 #include "experiments/data/file_bytes.h"
+#include "experiments/data/utf8.h"
 
 namespace sst2::data {
 
@@ -26,24 +28,36 @@ void split_tabs(std::string_view line, std::vector<std::string_view>& out) {
 
 // Quotes a field for an error message, cut short so a runaway line stays readable.
 std::string shown(std::string_view field) {
-  constexpr size_t kMax = 40;
   std::string s = "'";
-  s.append(field.substr(0, kMax));
-  if (field.size() > kMax) s.append("...");
-  s.append("'");
+  s += ag::printable(field, 40);  // one line even for a field holding a CR
+  s += "'";
   return s;
+}
+
+[[noreturn]] void invalid_utf8(const std::string& path, int64_t line_no, std::string_view data,
+                               std::string_view line, size_t bad) {
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", unsigned(static_cast<unsigned char>(line[bad])));
+  ag::fail(path, ":", line_no, ": invalid UTF-8 at byte offset ",
+           size_t(line.data() - data.data()) + bad, " (column ", bad + 1, ", byte ", byte,
+           "); fix the file, or let the runner replace invalid bytes with U+FFFD (--utf8-replace)");
 }
 
 }  // namespace
 
-std::vector<Example> read_glue_tsv(const std::string& path, int64_t limit) {
-  const std::string data = read_file_bytes(path, "GLUE TSV file");
+std::vector<Example> read_glue_tsv(const std::string& path, int64_t limit, Utf8 utf8) {
+  return parse_glue_tsv(read_file_bytes(path, "GLUE TSV file"), path, limit, utf8);
+}
+
+std::vector<Example> parse_glue_tsv(std::string_view data, const std::string& path, int64_t limit,
+                                    Utf8 utf8) {
   if (data.empty()) {
     ag::fail(path, ": empty file (expected a header line such as 'sentence<TAB>label')");
   }
 
   std::string_view rest(data);
   int64_t line_no = 0;
+  std::string replaced;  // the current line with U+FFFD for invalid bytes (Utf8::Replace)
   // Next line without its terminator; false at the end. A final newline ends the last line
   // rather than starting an empty one.
   auto next_line = [&](std::string_view& line) {
@@ -53,6 +67,11 @@ std::vector<Example> read_glue_tsv(const std::string& path, int64_t limit) {
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ++line_no;
+    if (const size_t bad = utf8_first_invalid(line); bad != std::string_view::npos) {
+      if (utf8 == Utf8::Strict) invalid_utf8(path, line_no, data, line, bad);
+      replaced = utf8_replace_invalid(line);
+      line = replaced;
+    }
     return true;
   };
 

@@ -51,8 +51,11 @@ bool is_utf8_continuation(char c) {
 }  // namespace
 
 WordPieceTokenizer WordPieceTokenizer::from_vocab_file(const std::string& path) {
-  const std::string data = read_file_bytes(path, "vocabulary file");
+  return from_vocab_text(read_file_bytes(path, "vocabulary file"), path);
+}
 
+WordPieceTokenizer WordPieceTokenizer::from_vocab_text(std::string_view data,
+                                                       const std::string& origin) {
   std::vector<std::string> tokens;
   size_t start = 0;
   while (start < data.size()) {
@@ -60,10 +63,10 @@ WordPieceTokenizer WordPieceTokenizer::from_vocab_file(const std::string& path) 
     if (end == std::string::npos) end = data.size();
     size_t stop = end;
     if (stop > start && data[stop - 1] == '\r') --stop;  // CRLF files
-    tokens.emplace_back(data, start, stop - start);
+    tokens.emplace_back(data.substr(start, stop - start));
     start = end + 1;
   }
-  return from_tokens(std::move(tokens), path);
+  return from_tokens(std::move(tokens), origin);
 }
 
 WordPieceTokenizer WordPieceTokenizer::from_tokens(std::vector<std::string> tokens,

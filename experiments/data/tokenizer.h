@@ -28,6 +28,8 @@ class WordPieceTokenizer {
   // Errors name the file, and the line for an empty, malformed or duplicate entry. The vocab
   // must contain [PAD], [UNK], [CLS] and [SEP].
   static WordPieceTokenizer from_vocab_file(const std::string& path);
+  // The same from the bytes of a vocabulary file; `origin` names it in error messages.
+  static WordPieceTokenizer from_vocab_text(std::string_view data, const std::string& origin);
   // The same from a token list (id = index); `origin` names it in error messages.
   static WordPieceTokenizer from_tokens(std::vector<std::string> tokens,
                                         const std::string& origin = "vocabulary");

@@ -62,4 +62,71 @@ void utf8_append(char32_t cp, std::string& out) {
   }
 }
 
+size_t utf8_sequence_length(std::string_view text, size_t pos, size_t& bad) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data()) + pos;
+  const size_t n = text.size() - pos;
+  bad = 0;
+  if (n == 0) return 0;
+  const unsigned char b = s[0];
+  if (b < 0x80) return 1;
+  // The second byte's range depends on the lead byte (Unicode Table 3-7); later ones are
+  // always 80..BF.
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b >= 0xC2 && b <= 0xDF) {
+    len = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    len = 3;
+    if (b == 0xE0) lo = 0xA0;  // no overlong forms
+    if (b == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    len = 4;
+    if (b == 0xF0) lo = 0x90;  // no overlong forms
+    if (b == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+  } else {
+    bad = 1;  // a continuation byte, C0, C1 or F5..FF
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    const unsigned char c = k < n ? s[k] : 0;
+    const bool ok = k < n && (k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xBF));
+    if (!ok) {
+      bad = k;  // the lead byte and the continuation bytes that were still possible
+      return 0;
+    }
+  }
+  return len;
+}
+
+size_t utf8_first_invalid(std::string_view text) {
+  size_t bad = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = utf8_sequence_length(text, i, bad);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::string utf8_replace_invalid(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t bad = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = utf8_sequence_length(text, i, bad);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      i += bad;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 }  // namespace sst2::data

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "core/backend.h"
+#include "core/error.h"
 #include "core/ops.h"
 #include "experiments/runner/config.h"
 #include "experiments/runner/data_source.h"
@@ -99,6 +100,10 @@ int run(const RunConfig& c) {
 
 }  // namespace
 
+std::string error_line(const std::string& message) {
+  return ag::printable(message);  // what a user typed may hold line breaks
+}
+
 int run_sst2(const std::vector<std::string>& args) {
   try {
     const CommandLine cl = parse_command_line(args);
@@ -108,7 +113,7 @@ int run_sst2(const std::vector<std::string>& args) {
     }
     return run(cl.config);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "sst2: %s\n", e.what());
+    std::fprintf(stderr, "sst2: %s\n", error_line(e.what()).c_str());
     return 2;
   } catch (const std::bad_alloc&) {
     // Host buffers outside the engine's allocator (std::vector) say only "std::bad_alloc".
@@ -118,7 +123,7 @@ int run_sst2(const std::vector<std::string>& args) {
                  "may be too large for this machine\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sst2: error: %s\n", e.what());
+    std::fprintf(stderr, "sst2: error: %s\n", error_line(e.what()).c_str());
     return 1;
   }
 }

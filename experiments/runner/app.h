@@ -12,4 +12,7 @@ namespace sst2 {
 // Errors print one line on stderr; progress goes to stderr unless --quiet.
 int run_sst2(const std::vector<std::string>& args);
 
+// An error message as run_sst2 prints it: one line, control bytes written as \xNN.
+std::string error_line(const std::string& message);
+
 }  // namespace sst2

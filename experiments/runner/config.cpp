@@ -194,6 +194,10 @@ const std::vector<Option>& options() {
       {"max_len", "--max-len", Kind::Int, "N",
        "tokens per example incl. [CLS]/[SEP], padded/truncated to it (default 32)",
        INT_KEY(max_len)},
+      {"utf8_replace", "--utf8-replace", Kind::Switch, nullptr,
+       "replace invalid UTF-8 in the TSV files with U+FFFD, as Python's errors=\"replace\" "
+       "does (default: invalid UTF-8 is an error naming file:line and the byte offset)",
+       BOOL_KEY(utf8_replace)},
       {"d_model", "--d-model", Kind::Int, "N", "model width (default 64)", INT_KEY(d_model)},
       {"heads", "--heads", Kind::Int, "N", "attention heads (default 4: head dim 16)",
        INT_KEY(heads)},
@@ -317,12 +321,21 @@ void apply_values(RunConfig& c, const Json& values, const std::string& source) {
 
 // Reads a --config file: a JSON object whose keys are option keys.
 Json read_config_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) usage_fail("--config: cannot open '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) usage_fail("--config: cannot read '" + path + "'");
+  return parse_config_text(text.str(), path);
+}
+
+}  // namespace
+
+Json parse_config_text(const std::string& text, const std::string& path) {
   Json j;
   try {
-    j = Json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const Json::parse_error& e) {
+    j = Json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a huge number
     usage_fail("--config: '" + path + "' is not valid JSON: " + e.what());
   }
   if (!j.is_object()) usage_fail("--config: '" + path + "' must hold a JSON object of settings");
@@ -339,8 +352,6 @@ Json read_config_file(const std::string& path) {
   }
   return j;
 }
-
-}  // namespace
 
 std::vector<std::string> split_list(const std::string& text, const std::string& what) {
   std::vector<std::string> out;
@@ -502,6 +513,7 @@ Json config_to_json(const RunConfig& c) {
   j["limit"] = c.limit;
   j["dev_limit"] = c.dev_limit;
   j["max_len"] = c.max_len;
+  j["utf8_replace"] = c.utf8_replace;
   j["d_model"] = c.d_model;
   j["heads"] = c.heads;
   j["layers"] = c.layers;

@@ -34,9 +34,10 @@ struct RunConfig {
   std::string data_dir;  // empty: search the default places (experiments/data/locate.h)
   std::string vocab;     // empty: likewise
   std::vector<std::string> eval_files;
-  int64_t limit = -1;      // first N training examples (-1: all)
-  int64_t dev_limit = -1;  // first N dev examples (-1: all 872)
-  int64_t max_len = 32;    // tokens per example, [CLS] and [SEP] included; padded to this
+  int64_t limit = -1;         // first N training examples (-1: all)
+  int64_t dev_limit = -1;     // first N dev examples (-1: all 872)
+  int64_t max_len = 32;       // tokens per example, [CLS] and [SEP] included; padded to this
+  bool utf8_replace = false;  // invalid UTF-8 in a TSV becomes U+FFFD instead of an error
 
   // model
   int64_t d_model = 64;
@@ -86,6 +87,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args);  // withou
 // Resolves a configuration from explicit key/value sets (both JSON objects of snake_case keys):
 // defaults, then the preset named by `cli` or `file` (cli wins), then `file`, then `cli`.
 RunConfig resolve_config(const Json& file, const Json& cli);
+
+// The settings of a --config file from its text: a JSON object (comments allowed) of known
+// keys. Throws UsageError naming `path` and what is wrong.
+Json parse_config_text(const std::string& text, const std::string& path);
 
 // Every key as the metrics files record it.
 Json config_to_json(const RunConfig& config);

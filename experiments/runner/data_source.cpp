@@ -71,12 +71,14 @@ ExperimentData load_experiment_data(const RunConfig& c, const std::string& sourc
   d.vocab_size = int64_t(tokenizer.vocab_size());
   const std::string train_path = (fs::path(data_dir) / "train.tsv").string();
   const std::string dev_path = (fs::path(data_dir) / "dev.tsv").string();
-  d.train = tokenize("train", data::read_glue_tsv(train_path, c.limit), tokenizer, c.max_len);
-  d.dev = tokenize("dev", data::read_glue_tsv(dev_path, c.dev_limit), tokenizer, c.max_len);
+  const data::Utf8 utf8 = c.utf8_replace ? data::Utf8::Replace : data::Utf8::Strict;
+  d.train = tokenize("train", data::read_glue_tsv(train_path, c.limit, utf8), tokenizer, c.max_len);
+  d.dev = tokenize("dev", data::read_glue_tsv(dev_path, c.dev_limit, utf8), tokenizer, c.max_len);
   AG_CHECK(d.train.rows > 0, train_path, ": no examples");
   AG_CHECK(d.dev.rows > 0, dev_path, ": no examples");
   for (const auto& f : c.eval_files) {
-    d.evals.push_back(tokenize(file_stem(f), data::read_glue_tsv(f), tokenizer, c.max_len));
+    d.evals.push_back(
+        tokenize(file_stem(f), data::read_glue_tsv(f, -1, utf8), tokenizer, c.max_len));
     AG_CHECK(d.evals.back().rows > 0, f, ": no examples");
     d.eval_paths.push_back(f);
   }

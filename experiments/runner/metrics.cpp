@@ -1,15 +1,11 @@
 #include "experiments/runner/metrics.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace sst2 {
@@ -141,21 +137,7 @@ MeanStd mean_std(const std::vector<double>& v) {
 // --- files ---------------------------------------------------------------------------------
 
 void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) ag::fail("cannot create ", tmp, " (writing ", path, "): ", std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int err = errno;
-  if (std::fclose(f) != 0 || !written) {
-    std::remove(tmp.c_str());
-    ag::fail("cannot write ", tmp, " (writing ", path, "): ", std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    std::remove(tmp.c_str());
-    ag::fail("cannot rename ", tmp, " to ", path, ": ", std::strerror(rename_err));
-  }
+  ag::write_file_atomically(path, text);
 }
 
 void write_json_atomically(const std::string& path, const Json& j) {
@@ -168,7 +150,7 @@ Json read_json_file(const std::string& path) {
   if (!in) ag::fail("cannot open ", path);
   try {
     return Json::parse(in);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a huge number
     ag::fail(path, ": not valid JSON: ", e.what());
   }
 }

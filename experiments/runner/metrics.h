@@ -91,8 +91,8 @@ struct MeanStd {
 };
 MeanStd mean_std(const std::vector<double>& values);
 
-// Writes `text` to `path` through `path.tmp.<pid>` + fsync + rename, so a reader never sees a
-// half-written file. Throws ag::Error naming the file.
+// Writes `text` to `path` through core/atomic_file.h (`path.tmp.<pid>` + fsync + rename), so a
+// reader never sees a half-written file. Throws ag::WriteError naming the file and the reason.
 void write_file_atomically(const std::string& path, const std::string& text);
 void write_json_atomically(const std::string& path, const Json& j);
 Json read_json_file(const std::string& path);  // throws ag::Error naming the file

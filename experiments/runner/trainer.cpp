@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "core/backend.h"
 #include "core/ops.h"
 #include "experiments/runner/metrics.h"
+#include "experiments/runner/resume_check.h"
 #include "experiments/runner/system_info.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
@@ -44,18 +46,6 @@ uint64_t dropout_seed(int64_t seed) {
 }
 
 namespace {
-
-constexpr const char* kCheckpointKind = "sst2-runner-checkpoint";
-constexpr int kCheckpointFormat = 1;
-
-// Settings that may change between an interrupted invocation and its --resume without changing
-// what is computed (where things are, how much is shown, how many epochs in total).
-const std::set<std::string>& resume_may_differ() {
-  static const std::set<std::string> keys = {
-      "ffn",     "seeds", "epochs", "data_dir", "vocab",     "eval_file",  "device",
-      "threads", "out",   "resume", "quiet",    "log_every", "eval_batch", "config"};
-  return keys;
-}
 
 ag::nn::ClassifierConfig classifier_config(const RunConfig& c, ag::nn::FfnKind kind,
                                            int64_t vocab_size, int64_t hidden) {
@@ -292,53 +282,53 @@ void Trainer::check_resumable(const Json& saved, const std::string& what) const 
   Json current = config_to_json(config_);
   current["ffn_dim_base"] = config_.ffn_dim;
   current["ffn_dim"] = hidden_;
-  for (const auto& [key, value] : current.items()) {
-    if (resume_may_differ().count(key)) continue;
-    if (!saved.contains(key) || saved[key] != value) {
-      throw UsageError("--resume: " + what + " was made with " + key + " = " +
-                       (saved.contains(key) ? saved[key].dump() : std::string("(absent)")) +
-                       " but this invocation has " + key + " = " + value.dump() +
-                       " (use the same settings, or another --out)");
-    }
+  if (const auto key = first_setting_difference(saved, current)) {
+    const auto it = saved.find(*key);
+    throw UsageError("--resume: " + what + " was made with " + *key + " = " +
+                     (it != saved.end() ? it->dump() : std::string("(absent)")) +
+                     " but this invocation has " + *key + " = " + current[*key].dump() +
+                     " (use the same settings, or another --out)");
   }
 }
 
 bool Trainer::try_resume() {
-  if (fs::exists(metrics_path_)) {
-    const Json old = read_json_file(metrics_path_);
-    const std::string status = old.value("status", "");
-    const int64_t done = old.contains("epochs") ? int64_t(old["epochs"].size()) : 0;
-    if (status == "diverged" || (status == "finished" && done >= config_.epochs)) {
-      check_resumable(old.at("config"), metrics_path_);
+  // Everything read back is checked first (resume_check.h), the metrics file against the
+  // checkpoint too: a file that fails leaves the run's files as they are.
+  std::optional<SavedMetrics> saved;
+  if (fs::exists(metrics_path_)) saved = read_run_metrics(metrics_path_, ffn_, seed_);
+  const bool has_checkpoint = fs::exists(checkpoint_path_);
+  ag::nn::Checkpoint ckpt;
+  CheckpointMeta meta;
+  if (has_checkpoint) {
+    ckpt = ag::nn::load_checkpoint(checkpoint_path_);
+    meta = read_checkpoint_meta(ckpt.metadata_json, checkpoint_path_, ffn_, seed_);
+    if (saved) check_metrics_match_checkpoint(*saved, metrics_path_, meta, checkpoint_path_);
+  }
+  if (saved) {
+    const std::string& status = saved->status;
+    if (status == "diverged" || (status == "finished" && saved->epochs_done >= config_.epochs)) {
+      check_resumable(saved->doc["config"], metrics_path_);
       result_.skipped = true;
       result_.metrics_path = metrics_path_;
       if (status == "diverged") {
         result_.status = RunStatus::Diverged;
-        result_.message = old["failure"].is_object() ? old["failure"].value("message", "")
-                                                     : std::string("diverged");
+        result_.message = saved->doc["failure"].value("message", std::string("diverged"));
       }
       progress_.line(label() + " already " + status + " in " + metrics_path_ + ", skipped");
       return true;
     }
   }
-  if (!fs::exists(checkpoint_path_)) return false;
-
-  ag::nn::Checkpoint ckpt = ag::nn::load_checkpoint(checkpoint_path_);
-  Json meta;
-  try {
-    meta = Json::parse(ckpt.metadata_json);
-  } catch (const Json::parse_error& e) {
-    ag::fail(checkpoint_path_, ": metadata is not valid JSON: ", e.what());
+  if (!has_checkpoint) {
+    if (saved && saved->epochs_done > 0) {
+      ag::fail(metrics_path_, " records ", saved->epochs_done,
+               " finished epochs but their checkpoint ", checkpoint_path_,
+               " is missing (--resume continues only from files it can trust)");
+    }
+    return false;
   }
-  AG_CHECK(
-      meta.value("kind", "") == kCheckpointKind && meta.value("format", 0) == kCheckpointFormat,
-      checkpoint_path_, ": not a checkpoint of this runner (kind '", meta.value("kind", ""),
-      "', format ", meta.value("format", 0), ")");
-  AG_CHECK(meta.value("ffn", "") == ffn_ && meta.value("seed", int64_t(-1)) == seed_,
-           checkpoint_path_, ": holds run ", meta.value("ffn", ""), " seed ",
-           meta.value("seed", int64_t(-1)), ", expected ", ffn_, " seed ", seed_);
-  check_resumable(meta.at("metrics").at("config"), checkpoint_path_);
-  const int64_t epoch = meta.at("epoch").get<int64_t>();
+
+  check_resumable(meta.metrics.doc["config"], checkpoint_path_);
+  const int64_t epoch = meta.epoch;
   if (epoch > config_.epochs) {
     throw UsageError("--resume: " + checkpoint_path_ + " is at epoch " + std::to_string(epoch) +
                      ", beyond --epochs " + std::to_string(config_.epochs));
@@ -347,20 +337,22 @@ bool Trainer::try_resume() {
   // Parameters are the tensors named like them; optimizer slots are "<slot>/<parameter>".
   std::vector<std::pair<std::string, Tensor>> weights;
   ag::nn::OptimizerState opt_state;
-  opt_state.step = meta.at("optimizer_step").get<int64_t>();
+  opt_state.step = meta.optimizer_step;
   for (auto& [name, t] : ckpt.tensors) {
     (name.find('/') == std::string::npos ? weights : opt_state.tensors).emplace_back(name, t);
   }
-  ag::nn::restore_parameters(weights, params_);
-  optimizer_->load_state(opt_state);
-  const Json& gen = meta.at("dropout_generator");
-  dropout_gen_.set_state(gen.at("seed").get<uint64_t>(), gen.at("offset").get<uint64_t>());
-  global_step_ = meta.at("global_step").get<int64_t>();
-  metrics_ = meta.at("metrics");
-  const Json& timing = metrics_.at("timing");
-  train_s_ = timing.at("train_s").get<double>();
-  eval_s_ = timing.at("eval_s").get<double>();
-  resumed_total_s_ = timing.at("total_s").get<double>();
+  try {
+    ag::nn::restore_parameters(weights, params_);
+    optimizer_->load_state(opt_state);
+  } catch (const ag::Error& e) {
+    ag::fail(checkpoint_path_, ": does not fit the model: ", e.what());
+  }
+  dropout_gen_.set_state(meta.generator_seed, meta.generator_offset);
+  global_step_ = meta.global_step;
+  metrics_ = std::move(meta.metrics.doc);
+  train_s_ = meta.train_s;
+  eval_s_ = meta.eval_s;
+  resumed_total_s_ = meta.total_s;
   if (metrics_["best_dev_acc"].is_number()) best_dev_acc_ = metrics_["best_dev_acc"].get<double>();
   // The settings of this invocation (epochs, device, ...) replace the old ones.
   Json cfg = config_to_json(config_);
@@ -371,6 +363,9 @@ bool Trainer::try_resume() {
   start_epoch_ = epoch + 1;
   progress_.line(label() + " resuming from " + checkpoint_path_ + " after epoch " +
                  std::to_string(epoch));
+  // The process died between the checkpoint and the metrics: bring the metrics file up to the
+  // checkpoint now, so that it never lags by more than the epoch being written.
+  if (!saved || saved->epochs_done < epoch) write_metrics();
   return false;
 }
 

@@ -143,6 +143,50 @@ TEST(GlueTsvErrors, MissingFileNamesThePath) {
   expect_contains(msg, "/nonexistent/SST-2/train.tsv");
 }
 
+TEST(GlueTsvErrors, InvalidUtf8NamesFileLineAndByteOffset) {
+  TempDir dir;
+  // header: 15 bytes; line 2 "good .\t1\n": 9 bytes; line 3 starts at offset 24 and its bad
+  // byte (a lone continuation byte) is its 5th.
+  const std::string path =
+      dir.write("bad.tsv", "sentence\tlabel\ngood .\t1\nnot \x80 ok\t0\nfine\t1\n");
+  const std::string m = error_of(path);
+  expect_contains(m, path + ":3: invalid UTF-8 at byte offset 28 (column 5, byte 0x80)");
+  expect_contains(m, "--utf8-replace");
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  // CRLF lines and a BOM; the overlong C0 AF in line 2 starts at offset 3 + 16 + 2.
+  const std::string crlf =
+      dir.write("crlf.tsv", "\xEF\xBB\xBFsentence\tlabel\r\nab\xC0\xAF\t1\r\n");
+  expect_contains(error_of(crlf),
+                  crlf + ":2: invalid UTF-8 at byte offset 21 (column 3, byte 0xC0)");
+  // In the header too; and a sequence cut short by the tab.
+  expect_contains(error_of(dir.write("h.tsv", "sent\xE9nce\tlabel\nx\t1\n")),
+                  ":1: invalid UTF-8 at byte offset 4");
+  expect_contains(error_of(dir.write("cut.tsv", "sentence\tlabel\nab\xE2\x82\t1\n")),
+                  ":2: invalid UTF-8 at byte offset 17");
+  // Lines past the limit are not read, so not checked either.
+  EXPECT_EQ(read_glue_tsv(path, 1).size(), 1u);
+}
+
+TEST(GlueTsv, Utf8ReplaceTurnsInvalidBytesIntoTheReplacementCharacter) {
+  TempDir dir;
+  const std::string path =
+      dir.write("bad.tsv", "sentence\tlabel\nnot \x80 ok\t0\ncut \xE2\x82\t1\ngood\t1\n");
+  const auto ex = read_glue_tsv(path, -1, Utf8::Replace);
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[0].sentence, "not \xEF\xBF\xBD ok");
+  EXPECT_EQ(ex[0].label, 0);
+  EXPECT_EQ(ex[1].sentence, "cut \xEF\xBF\xBD");
+  EXPECT_EQ(ex[2].sentence, "good");
+  // An invalid header is repaired the same way (and then lacks the column it misspells).
+  expect_contains(error_of(dir.write("h.tsv", "sentence\tlab\xFF\nx\t1\n")), ":1: invalid UTF-8");
+  try {
+    read_glue_tsv(dir.write("h2.tsv", "sentence\tlab\xFF\nx\t1\n"), -1, Utf8::Replace);
+    ADD_FAILURE() << "no error";
+  } catch (const ag::Error& e) {
+    expect_contains(e.what(), "lacks the column 'label'");
+  }
+}
+
 TEST(GlueTsv, RealSst2Splits) {
   const std::string train = testing::shared_path("SST-2/train.tsv");
   const std::string dev = testing::shared_path("SST-2/dev.tsv");

@@ -1,7 +1,9 @@
-// Checkpoints: bit-exact round trips, atomic replacement, and clear errors for damaged files.
+// Checkpoints: bit-exact round trips, atomic replacement, the checksum, and clear errors for
+// damaged files.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <csignal>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/checkpoint.h"
@@ -201,6 +204,72 @@ TEST_F(CheckpointTest, UnwritableDestinationsAreReported) {
   EXPECT_EQ(files(), std::vector<std::string>{"a_directory"});
 }
 
+// Offsets of the version 2 layout (nn/checkpoint.h).
+constexpr size_t kVersionAt = 8, kSizeAt = 12, kMetaLenAt = 20;
+
+template <class T>
+void put(std::string& bytes, size_t offset, T v) {
+  std::memcpy(bytes.data() + offset, &v, sizeof v);
+}
+
+// zlib's CRC-32 of a byte string, computed here independently of the code under test.
+uint32_t zlib_crc(std::string_view bytes) {
+  return uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+}
+
+// A file edited by hand, made consistent again: the size field and the checksum rewritten, so
+// that the checks behind the checksum are the ones that see the edit.
+std::string resealed(std::string bytes) {
+  put<uint64_t>(bytes, kSizeAt, bytes.size());
+  put<uint32_t>(bytes, bytes.size() - 4,
+                zlib_crc(std::string_view(bytes).substr(0, bytes.size() - 4)));
+  return bytes;
+}
+
+TEST_F(CheckpointTest, TheFileEndsWithZlibsCrc32OfEverythingBeforeIt) {
+  // The standard check value of CRC-32 (ISO-HDLC), so the test's own CRC is the right one.
+  ASSERT_EQ(zlib_crc("123456789"), 0xCBF43926u);
+  const Checkpoint ck{"{\"k\": 1}", {{"w", Tensor::full({5}, 0.25f)}}};
+  save_checkpoint(path("c.ckpt"), ck);
+  const std::string bytes = read_bytes(path("c.ckpt"));
+  ASSERT_GT(bytes.size(), 28u);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("TPGCKPT\0", 8));
+  uint32_t version = 0, stored = 0;
+  uint64_t size = 0;
+  std::memcpy(&version, bytes.data() + kVersionAt, 4);
+  std::memcpy(&size, bytes.data() + kSizeAt, 8);
+  std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
+  EXPECT_EQ(version, 2u);
+  EXPECT_EQ(size, bytes.size());
+  EXPECT_EQ(stored, zlib_crc(std::string_view(bytes).substr(0, bytes.size() - 4)));
+  EXPECT_EQ(bytes.substr(bytes.size() - 12, 8), std::string("TPGEND\0\0", 8));
+}
+
+TEST_F(CheckpointTest, AnySingleFlippedBitIsAChecksumErrorNamingTheFile) {
+  Generator init(1), drop(2);
+  TransformerClassifier model(tiny_config(), init);
+  AdamW opt(model.named_parameters(), 1e-2f);
+  train_steps(model, opt, drop, 1);
+  save_checkpoint(path("ok.ckpt"), model_checkpoint(model, opt));
+  const std::string bytes = read_bytes(path("ok.ckpt"));
+  const std::string p = path("flipped.ckpt");
+  // Every byte of the header (magic, version, size, metadata length), 100 spread over the
+  // metadata and the tensors, and every byte of the trailer and the checksum.
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < 28; ++i) positions.push_back(i);
+  for (size_t k = 0; k < 100; ++k) positions.push_back(28 + k * (bytes.size() - 40) / 100);
+  for (size_t i = bytes.size() - 12; i < bytes.size(); ++i) positions.push_back(i);
+  ASSERT_GE(positions.size(), 64u);
+  for (size_t n = 0; n < positions.size(); ++n) {
+    const size_t pos = positions[n];
+    std::string bad = bytes;
+    bad[pos] = char(bad[pos] ^ (1 << (n % 8)));
+    write_bytes(p, bad);
+    SCOPED_TRACE("bit " + std::to_string(n % 8) + " of byte " + std::to_string(pos));
+    expect_error([&] { load_checkpoint(p); }, {p, "checksum mismatch"});
+  }
+}
+
 TEST_F(CheckpointTest, DamagedFilesAreReportedWithTheFileAndTheProblem) {
   const Checkpoint ck{
       "{\"k\": 1}",
@@ -213,25 +282,42 @@ TEST_F(CheckpointTest, DamagedFilesAreReportedWithTheFileAndTheProblem) {
   bad[0] = 'X';
   write_bytes(p, bad);
   expect_error([&] { load_checkpoint(p); }, {p, "magic"});
+  write_bytes(p, "sentence\tlabel\nsome text that is not a checkpoint\t1\n");
+  expect_error([&] { load_checkpoint(p); }, {p, "not a tapegrad checkpoint"});
 
+  // A consistent file of an unknown version (from a newer build, say).
   bad = bytes;
-  bad[8] = 2;  // version u32 little-endian right after the magic
-  write_bytes(p, bad);
-  expect_error([&] { load_checkpoint(p); }, {p, "version 2"});
+  put<uint32_t>(bad, kVersionAt, 3);
+  write_bytes(p, resealed(bad));
+  expect_error([&] { load_checkpoint(p); }, {p, "unsupported checkpoint version 3"});
 
+  // Version 1, as older builds wrote it: no size field, no checksum.
+  std::string v1 = std::string("TPGCKPT\0", 8);
+  v1 += std::string("\x01\0\0\0", 4);
+  v1 += std::string("\x02\0\0\0\0\0\0\0", 8) + "{}";  // metadata
+  v1 += std::string(8, '\0');                         // no tensors
+  v1 += std::string("TPGEND\0\0", 8);
+  write_bytes(p, v1);
+  expect_error([&] { load_checkpoint(p); }, {p, "version 1", "without a checksum"});
+
+  // Structure errors behind a matching checksum (a writer bug would make these).
   bad = bytes;
-  bad[bad.size() - 3] = 'Z';  // inside the end marker
-  write_bytes(p, bad);
+  bad[bad.size() - 7] = 'Z';  // inside the end marker
+  write_bytes(p, resealed(bad));
   expect_error([&] { load_checkpoint(p); }, {p, "end marker"});
 
-  write_bytes(p, bytes + "extra");
-  expect_error([&] { load_checkpoint(p); }, {p, "after the end marker"});
+  bad = bytes.substr(0, bytes.size() - 4) + "extra" + bytes.substr(bytes.size() - 4);
+  write_bytes(p, resealed(bad));
+  expect_error([&] { load_checkpoint(p); }, {p, "end marker"});
 
   bad = bytes;
-  const uint64_t huge = uint64_t(1) << 60;  // metadata length at offset 12
-  std::memcpy(bad.data() + 12, &huge, sizeof huge);
-  write_bytes(p, bad);
+  put<uint64_t>(bad, kMetaLenAt, uint64_t(1) << 60);
+  write_bytes(p, resealed(bad));
   expect_error([&] { load_checkpoint(p); }, {p, "metadata length"});
+
+  // Extra bytes after the checksum, and a size field that disagrees with the file.
+  write_bytes(p, bytes + "extra");
+  expect_error([&] { load_checkpoint(p); }, {p, "5 bytes more than the"});
 
   // Every truncation, from an empty file to one byte short, is caught and named.
   for (size_t len = 0; len < bytes.size(); ++len) {

@@ -1,11 +1,7 @@
 // The tape as a Graphviz digraph, and the atomic file write used to save it.
-#include <unistd.h>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "tools/explain_cli/format.h"
 #include "tools/explain_cli/input_error.h"
 #include "tools/explain_cli/tape.h"
@@ -79,22 +75,10 @@ std::string tape_dot(const std::vector<TapeRun>& runs) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) input_error("cannot write '", path, "': ", std::strerror(errno));
-    file << text;
-    file.flush();
-    if (!file) {
-      const int error = errno;
-      std::remove(tmp.c_str());
-      input_error("cannot write '", path, "': ", std::strerror(error));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(tmp.c_str());
-    input_error("cannot write '", path, "': ", std::strerror(error));
+  try {
+    ag::write_file_atomically(path, text);
+  } catch (const ag::WriteError& e) {
+    input_error("cannot write '", path, "': ", e.reason());
   }
 }
 

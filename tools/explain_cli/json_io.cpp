@@ -94,8 +94,9 @@ void dump_to(const Json& j, std::string& out) {
 Json parse_json_text(const std::string& text, const std::string& source) {
   try {
     return Json::parse(quote_non_finite_words(text));
-  } catch (const Json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+  } catch (const Json::exception& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..." (or
+    // out_of_range.406 for a number too large for a double)
     std::string what = e.what();
     const size_t bracket = what.find("] ");
     if (what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {

@@ -61,8 +61,8 @@ Json tape_json(const TapeRun& run);
 // first values and gradient; ops are ellipses; edges follow the data.
 std::string tape_dot(const std::vector<TapeRun>& runs);
 
-// Writes `text` to a temporary file next to `path`, then renames it over `path`, so a reader
-// never sees a half-written file. InputError when it cannot.
+// Writes `text` to `path` atomically (core/atomic_file.h), so a reader never sees a half-written
+// file. InputError naming the file and the reason when it cannot.
 void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace ag::explain
