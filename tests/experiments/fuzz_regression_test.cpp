@@ -1,5 +1,5 @@
-// Inputs the fuzzer found (fuzz/regressions/config/), and the same faults through sst2's other
-// readers: each is a one-line error naming what is wrong, with the documented exit status.
+// Inputs the fuzzer found (tests/fuzz/regressions/config/), and the same faults through sst2's
+// other readers: each is a one-line error naming what is wrong, with the documented exit status.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -13,7 +13,7 @@ namespace {
 using namespace sst2_test;
 
 std::string regression(const std::string& name) {
-  const std::string path = std::string(AG_SOURCE_DIR) + "/fuzz/regressions/" + name;
+  const std::string path = std::string(AG_SOURCE_DIR) + "/tests/fuzz/regressions/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -1,4 +1,4 @@
-// Inputs the fuzzer found (fuzz/regressions/explain_spec/), each with what explain must do.
+// Inputs the fuzzer found (tests/fuzz/regressions/explain_spec/), each with what explain must do.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,7 +11,8 @@ namespace {
 using explain_test::run_cli;
 
 std::string regression(const std::string& name) {
-  const std::string path = std::string(AG_SOURCE_DIR) + "/fuzz/regressions/explain_spec/" + name;
+  const std::string path =
+      std::string(AG_SOURCE_DIR) + "/tests/fuzz/regressions/explain_spec/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
