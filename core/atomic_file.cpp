@@ -186,16 +186,14 @@ int remove_stale_temporaries(const std::string& path) {
     const std::string name = it->path().filename().string();
     if (!name.starts_with(prefix)) continue;
     const std::string rest = name.substr(prefix.size());
-    if (!rest.empty()) {
-      if (rest[0] != '.' || rest.size() == 1 ||
-          rest.find_first_not_of("0123456789", 1) != std::string::npos) {
-        continue;  // not one of ours
-      }
-      const long pid = std::strtol(rest.c_str() + 1, nullptr, 10);
-      // A write in progress in another live process is left alone.
-      if (pid != long(::getpid()) && pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM)) {
-        continue;
-      }
+    if (rest.size() < 2 || rest[0] != '.' ||
+        rest.find_first_not_of("0123456789", 1) != std::string::npos) {
+      continue;  // not one of ours (a user's own "x.tmp" included)
+    }
+    const long pid = std::strtol(rest.c_str() + 1, nullptr, 10);
+    // A write in progress in another live process is left alone.
+    if (pid != long(::getpid()) && pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM)) {
+      continue;
     }
     std::error_code rm;
     if (fs::remove(it->path(), rm)) ++removed;

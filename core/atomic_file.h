@@ -72,9 +72,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes);
 // The temporary file name a write to `path` by this process uses.
 std::string temporary_path(const std::string& path);
 
-// Removes the temporaries of `path` (PATH.tmp.<digits>, and the PATH.tmp of older builds) that
-// no running process is writing: what a crash or SIGKILL during a write leaves behind. Returns
-// how many were removed. Never throws.
+// Removes the temporaries of `path` (PATH.tmp.<pid>) that no running process is writing: what a
+// crash or SIGKILL during a write leaves behind. Returns how many were removed. Never throws.
 int remove_stale_temporaries(const std::string& path);
 
 }  // namespace ag

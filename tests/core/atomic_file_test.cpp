@@ -175,12 +175,13 @@ TEST_F(AtomicFileTest, AWriterKilledPartWayLeavesThePreviousFileAndATemporaryToC
 
 TEST_F(AtomicFileTest, TemporariesOfLiveWritersAndOtherFilesAreKept) {
   const std::string target = path("m.json");
-  std::ofstream(path("m.json.tmp")).put('a');                                // older builds
+  std::ofstream(path("m.json.tmp")).put('a');                                // not ours
   std::ofstream(path("m.json.tmp.1")).put('b');                              // pid 1: alive
   std::ofstream(path("m.json.tmp.x1")).put('c');                             // not ours
   std::ofstream(path("m.json.tmp." + std::to_string(::getpid()))).put('d');  // this process
+  std::ofstream(path("m.json.tmp.999999999")).put('e');                      // no such process
   EXPECT_EQ(ag::remove_stale_temporaries(target), 2);
-  EXPECT_EQ(files(), (std::vector<std::string>{"m.json.tmp.1", "m.json.tmp.x1"}));
+  EXPECT_EQ(files(), (std::vector<std::string>{"m.json.tmp", "m.json.tmp.1", "m.json.tmp.x1"}));
   EXPECT_EQ(ag::remove_stale_temporaries(path("missing/dir/m.json")), 0);
 }
 
