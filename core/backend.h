@@ -22,6 +22,18 @@
 
 namespace ag {
 
+// Work items a backend has queued on its device, by kind, counted since the process started.
+// A step's count is the difference of two readings. On a GPU each item costs a launch overhead
+// of a few microseconds whatever its size, so for a small model the count, not the arithmetic,
+// sets the step time.
+struct LaunchCounts {
+  int64_t kernels = 0;  // kernel launches of the backend's own kernels
+  int64_t library = 0;  // cuBLAS and CUB device-wide calls (each queues kernels of its own)
+  int64_t memsets = 0;  // cudaMemsetAsync
+  int64_t copies = 0;   // cudaMemcpyAsync, in any direction
+  int64_t total() const { return kernels + library + memsets + copies; }
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -97,6 +109,21 @@ class Backend {
   virtual void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
                                 int64_t n, int64_t inner, bool log) = 0;
 
+  // Attention weights over rows of n key scores, rows = batch * rows_per_batch (row r belongs
+  // to batch r / rows_per_batch): y = softmax(scale * x) with the keys whose key_mask[b, j] is 0
+  // at -inf (key_mask [batch, n], 1 = real, 0 = padding; null: every key is real). With p > 0,
+  // y_drop = y * dropout_scale(seed, offset + i, p) at flat index i; y_drop is null when p = 0.
+  // A row whose keys are all padding is NaN, as in PyTorch. x may be y (in place).
+  virtual void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                                 int64_t rows, int64_t n, int64_t rows_per_batch, float scale,
+                                 float p, uint64_t seed, uint64_t offset) = 0;
+  // gx = scale * y (g - sum g y), g = gy_drop * dropout_scale(seed, offset + i, p) (gy_drop
+  // itself when p = 0): the gradient of the scores from the gradient of y_drop. gy_drop may be
+  // gx (in place).
+  virtual void attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
+                                          int64_t rows, int64_t n, float scale, float p,
+                                          uint64_t seed, uint64_t offset) = 0;
+
   // layer norm over the last dim (cols); saves mean and rstd per row for the backward.
   virtual void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
                           float* rstd, int64_t rows, int64_t cols, float eps) = 0;
@@ -133,6 +160,14 @@ class Backend {
   // --- optimizers ------------------------------------------------------------------------------
   virtual void adamw(float* p, const float* g, float* m, float* v, int64_t n,
                      const math::AdamWStep& step) = 0;
+  // adamw over several tensors at once, each element updated exactly as by adamw: on a GPU one
+  // launch per group of tensors instead of one per tensor (the step's launches are what a small
+  // model pays for). This default calls adamw per span.
+  virtual void adamw_many(const math::AdamWSpan* spans, int64_t count,
+                          const math::AdamWStep& step) {
+    for (int64_t i = 0; i < count; ++i)
+      adamw(spans[i].p, spans[i].g, spans[i].m, spans[i].v, spans[i].n, step);
+  }
   virtual void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& step) = 0;
 
   // --- timing (benchmarks) -------------------------------------------------------------------
@@ -142,6 +177,13 @@ class Backend {
   virtual std::shared_ptr<void> timing_mark();
   virtual double timing_elapsed_ms(const std::shared_ptr<void>& start,
                                    const std::shared_ptr<void>& end);
+
+  // --- launch counting -----------------------------------------------------------------------
+  // Everything queued on the device so far (kernels, library calls, memsets, copies); counted
+  // by the CUDA backend in real and emulated builds alike. The CPU runs its loops in place and
+  // queues nothing: all zero. Reading the counts does not synchronise.
+  virtual LaunchCounts launch_counts() const { return {}; }
+  int64_t launch_count() const { return launch_counts().total(); }
 
   // Throws ag::Error if a kernel reported bad input since the last call (an index out of
   // range, say). Kernels cannot throw, so they raise a flag that this reads; it synchronises.

@@ -102,6 +102,16 @@ class CpuBackend final : public Backend {
                         int64_t inner, bool log) override {
     cpu::softmax_backward(y, gy, gx, outer, n, inner, log);
   }
+  void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                         int64_t rows, int64_t n, int64_t rows_per_batch, float scale, float p,
+                         uint64_t seed, uint64_t offset) override {
+    cpu::attention_softmax(x, key_mask, y, y_drop, rows, n, rows_per_batch, scale, p, seed, offset);
+  }
+  void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
+                                  int64_t n, float scale, float p, uint64_t seed,
+                                  uint64_t offset) override {
+    cpu::attention_softmax_backward(y, gy_drop, gx, rows, n, scale, p, seed, offset);
+  }
   void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
                   float* rstd, int64_t rows, int64_t cols, float eps) override {
     cpu::layer_norm(x, w, b, y, mean, rstd, rows, cols, eps);

@@ -26,6 +26,7 @@ class CudaBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override { gpu::copy(dst, src, bytes); }
   void synchronize() override { gpu::synchronize(); }
   size_t peak_allocated_bytes() const override { return gpu::peak_allocated_bytes(); }
+  LaunchCounts launch_counts() const override { return gpu::launch_counts(); }
 
   void fill(float* y, int64_t n, float v) override { gpu::fill(y, n, v); }
   void unary(math::UnaryOp op, const math::UnaryParams& p, const float* x, float* y,
@@ -82,6 +83,16 @@ class CudaBackend final : public Backend {
                         int64_t inner, bool log) override {
     gpu::softmax_backward(y, gy, gx, outer, n, inner, log);
   }
+  void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                         int64_t rows, int64_t n, int64_t rows_per_batch, float scale, float p,
+                         uint64_t seed, uint64_t offset) override {
+    gpu::attention_softmax(x, key_mask, y, y_drop, rows, n, rows_per_batch, scale, p, seed, offset);
+  }
+  void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
+                                  int64_t n, float scale, float p, uint64_t seed,
+                                  uint64_t offset) override {
+    gpu::attention_softmax_backward(y, gy_drop, gx, rows, n, scale, p, seed, offset);
+  }
   void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
                   float* rstd, int64_t rows, int64_t cols, float eps) override {
     gpu::layer_norm(x, w, b, y, mean, rstd, rows, cols, eps);
@@ -119,6 +130,9 @@ class CudaBackend final : public Backend {
     gpu::dropout(x, y, n, p, seed, offset);
   }
 
+  void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s) override {
+    gpu::adamw_many(spans, count, s);
+  }
   void adamw(float* p, const float* g, float* m, float* v, int64_t n,
              const math::AdamWStep& s) override {
     gpu::adamw(p, g, m, v, n, s);

@@ -139,6 +139,16 @@ Tensor embedding(const Tensor& weight, const Tensor& indices);
 // !training or p == 0. The mask is regenerated from the generator's position in the backward.
 Tensor dropout(const Tensor& x, float p, Generator& gen, bool training = true);
 
+// Multi-head self-attention's core, fused (core/ops/attention.cpp): qkv [B, T, 3D] holds the
+// projected q, k and v side by side; each is split into n_heads heads of D / n_heads, and
+//   y = merge_heads(dropout(softmax(q k^T / sqrt(Dh) + mask)) v)   [B, T, D]
+// where key_mask [B, T] (1 = real token, 0 = padding; undefined = none) sends padded keys to
+// -inf. Dropout (training and dropout_p > 0) draws B H T T positions from gen, as dropout() of
+// the weights would. Equal, to rounding, to the same graph built from split, permute, matmul,
+// masked_fill, softmax and dropout, with a third of its launches on a GPU.
+Tensor attention(const Tensor& qkv, const Tensor& key_mask, int64_t n_heads, float dropout_p,
+                 Generator& gen, bool training = true);
+
 // --- non-differentiable helpers (core/ops/optim.cpp) -------------------------------------------
 // Index of the largest element along the last dim, as int32 [...] (x's shape without the last
 // dim). Stays on x's device: reading predictions needs no synchronisation until .to_vector().
@@ -147,6 +157,11 @@ Tensor argmax(const Tensor& x);
 Tensor sum_squares(const Tensor& x);
 // In place: p, m, v updated by one AdamW step (m, v same shape as p).
 void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math::AdamWStep& s);
+// adamw_step on every i at once (same results to the bit; one launch per group on a GPU). All
+// tensors on one device; the four lists have equal lengths.
+void adamw_step_many(const std::vector<Tensor*>& params, const std::vector<Tensor>& grads,
+                     const std::vector<Tensor*>& exp_avg, const std::vector<Tensor*>& exp_avg_sq,
+                     const math::AdamWStep& s);
 void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const math::SgdStep& s);
 void scale_(Tensor& x, float s);             // in place, no tape
 void fill_(Tensor& x, float value);          // in place, no tape

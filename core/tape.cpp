@@ -2,6 +2,7 @@
 
 #include "core/backend.h"
 #include "core/error.h"
+#include "core/plans.h"
 
 namespace ag {
 
@@ -13,6 +14,9 @@ struct Tape {
 };
 
 thread_local Tape t_tape;
+// Set while backward() walks the tape without retain_grads: intermediate gradients then live
+// only until their node has run, and nobody outside the walk sees or changes them in place.
+thread_local bool t_walking_private_grads = false;
 thread_local bool t_grad_enabled = true;
 
 }  // namespace
@@ -55,11 +59,26 @@ void accumulate_grad(const Tensor& input, Tensor g) {
     // Adopt g when we hold the only reference to its memory; otherwise copy, so that two
     // tensors never share one gradient buffer that a later += would change for both.
     const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1;
-    impl->grad = sole_owner ? g.impl_ptr() : g.clone().impl_ptr();
+    // An intermediate's gradient inside a private walk may share g's buffer (the copy would be
+    // one more launch per add or reshape on a GPU); grad_shared keeps later += off it. A leaf's
+    // gradient outlives the walk, where the caller may scale it in place: it gets its own.
+    const bool share = !sole_owner && t_walking_private_grads && !input.is_leaf();
+    impl->grad = sole_owner || share ? g.impl_ptr() : g.clone().impl_ptr();
+    impl->grad_shared = share;
     return;
   }
   Tensor existing(impl->grad);
-  backend(existing.device()).add_inplace(existing.data(), g.data(), g.numel());
+  Backend& be = backend(existing.device());
+  if (impl->grad_shared) {  // existing + g into a buffer of its own: the same sums as +=
+    Tensor sum = Tensor::empty(existing.shape(), existing.device());
+    be.binary(math::BinaryOp::Add, 0.0f,
+              make_broadcast_plan(existing.shape(), g.shape(), existing.shape()), existing.data(),
+              g.data(), sum.data());
+    impl->grad = sum.impl_ptr();
+    impl->grad_shared = false;
+    return;
+  }
+  be.add_inplace(existing.data(), g.data(), g.numel());
 }
 
 void backward(const Tensor& loss, const Tensor& grad_output, const BackwardOptions& options) {
@@ -92,13 +111,23 @@ void backward(const Tensor& loss, const Tensor& grad_output, const BackwardOptio
 
   // Reverse walk. Consumers come after producers on the tape, so when node i runs, its
   // output's gradient has received every contribution.
+  struct PrivateWalk {
+    explicit PrivateWalk(bool on) : previous(t_walking_private_grads) {
+      t_walking_private_grads = on;
+    }
+    ~PrivateWalk() { t_walking_private_grads = previous; }
+    bool previous;
+  } private_walk(!options.retain_grads);
   for (int64_t i = li->tape_node; i >= 0; --i) {
     Node& node = t_tape.nodes[size_t(i)];
     TensorImpl* out = node.output.impl();
     if (out->grad) {
       const Tensor g(out->grad);
       node.backward(g);
-      if (!options.retain_grads) out->grad.reset();  // intermediate: free it as soon as used
+      if (!options.retain_grads) {  // intermediate: free it as soon as used
+        out->grad.reset();
+        out->grad_shared = false;
+      }
     }
     node.backward = nullptr;  // drop saved tensors early
   }

@@ -43,9 +43,12 @@ struct TensorImpl {
   // autograd
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;  // same shape and device, F32
-  int64_t tape_node = -1;            // index of the producing node on the tape; -1 for a leaf
-  uint64_t tape_generation = 0;      // which tape (a tape is freed after backward)
-  std::string name;                  // optional label, shown by the tape printer
+  // grad's storage is also another tensor's gradient (adopted without a copy during a backward
+  // walk): a further contribution must then be added out of place, never into the buffer.
+  bool grad_shared = false;
+  int64_t tape_node = -1;        // index of the producing node on the tape; -1 for a leaf
+  uint64_t tape_generation = 0;  // which tape (a tape is freed after backward)
+  std::string name;              // optional label, shown by the tape printer
 };
 
 class Tensor {

@@ -55,6 +55,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log);
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
                       int64_t inner, bool log);
+void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
+                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
+                       uint64_t offset);
+void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
+                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset);
 void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                 int64_t rows, int64_t cols, float eps);
 void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,

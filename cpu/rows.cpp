@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/math/exp.h"
+#include "core/math/random.h"
 #include "core/math/rows.h"
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
@@ -74,6 +75,52 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t base = (r / inner) * n * inner + r % inner;
     softmax_backward_row(y + base, gy + base, gx + base, n, inner, log);
+  }
+}
+
+void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
+                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
+                       uint64_t offset) {
+#pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    const float* keys = key_mask ? key_mask + (r / rows_per_batch) * n : nullptr;
+    float* yr = y + r * n;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; ++j) {
+      yr[j] = math::attention_score(xr[j], scale, keys == nullptr || keys[j] != 0.0f);
+      mx = std::max(mx, yr[j]);
+    }
+    if (!(mx > -std::numeric_limits<float>::infinity())) mx = 0.0f;  // all padding: NaN below
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      yr[j] = math::exp_f32(yr[j] - mx);
+      sum += yr[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t j = 0; j < n; ++j) yr[j] *= inv;
+    if (y_drop) {
+      const uint64_t base = offset + uint64_t(r * n);
+      for (int64_t j = 0; j < n; ++j)
+        y_drop[r * n + j] = yr[j] * math::dropout_scale(seed, base + uint64_t(j), p);
+    }
+  }
+}
+
+void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
+                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset) {
+#pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * n;
+    const float* g = gy_drop + r * n;
+    float* gr = gx + r * n;
+    const uint64_t base = offset + uint64_t(r * n);
+    for (int64_t j = 0; j < n; ++j)  // dy = dy' * keep / (1 - p), kept in gx for the second pass
+      gr[j] = p > 0.0f ? g[j] * math::dropout_scale(seed, base + uint64_t(j), p) : g[j];
+    float dot = 0.0f;
+    for (int64_t j = 0; j < n; ++j) dot += gr[j] * yr[j];
+    for (int64_t j = 0; j < n; ++j)
+      gr[j] = math::attention_softmax_backward_elem(yr[j], gr[j], dot, scale);
   }
 }
 

@@ -62,12 +62,19 @@ __device__ inline void report_error(DeviceErrorReport* r, int code, int value, i
     atomicMin(&r->first, (static_cast<unsigned long long>(position) << 32) | unsigned(value));
 }
 
+// Every item of work the backend queues on the stream is counted here, by kind, for
+// Backend::launch_counts(): launch() counts kernels; library calls (cuBLAS, CUB),
+// memsets and copies count themselves where they are made.
+enum class Queued { Kernel, Library, Memset, Copy };
+void count_queued(Queued kind);
+
 // Every kernel launch of the backend goes through launch(): the launch syntax is written here
 // once, so the same kernel source builds with nvcc for a GPU and with the host compiler for the
 // emulated device (cuda/emulation). As with <<<grid, block>>>, the arguments are converted to the
 // kernel's parameter types and copied; a bad configuration fails at once.
 template <class... Params, class... Args>
 void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args&&... args) {
+  count_queued(Queued::Kernel);
 #if defined(AG_CUDA_EMULATED)
   (void)cuda_emu::launch_kernel(kernel, grid, block, stream(), std::forward<Args>(args)...);
 #else

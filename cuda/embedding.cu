@@ -88,8 +88,10 @@ void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx,
 
 void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx, int64_t dim,
                         int64_t vocab) {
-  if (vocab * dim > 0)
+  if (vocab * dim > 0) {
+    count_queued(Queued::Memset);
     AG_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * size_t(vocab * dim), stream()));
+  }
   if (n_idx <= 0 || dim <= 0) return;
   if (n_idx > 2147483647) fail("embedding backward: ", n_idx, " indices exceed CUB's 32-bit count");
   const int n = int(n_idx);
@@ -102,6 +104,7 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
                                                 positions.as<int32_t>(), sorted_pos.as<int32_t>(),
                                                 n, 0, int(sizeof(int32_t) * 8), stream()));
   Scratch temp(std::max<size_t>(temp_bytes, 1));  // a null buffer would make the call a query
+  count_queued(Queued::Library);  // the first call above only asked for the temporary's size
   AG_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
       temp.as<void>(), temp_bytes, idx, sorted_ids.as<int32_t>(), positions.as<int32_t>(),
       sorted_pos.as<int32_t>(), n, 0, int(sizeof(int32_t) * 8), stream()));

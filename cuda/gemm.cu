@@ -48,6 +48,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const int m = checked_int(N, "N"), n = checked_int(M, "M"), k = checked_int(K, "K");
   const int ld_b = checked_int(ldb, "ldb"), ld_a = checked_int(lda, "lda");
   const int ld_c = checked_int(ldc, "ldc");
+  count_queued(Queued::Library);
   if (batch == 1) {
     AG_CUBLAS_CHECK(
         cublasSgemm(cublas(), op_b, op_a, m, n, k, &alpha, B, ld_b, A, ld_a, &beta, C, ld_c));

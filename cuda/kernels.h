@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/backend.h"
 #include "core/math/binary.h"
 #include "core/math/optim.h"
 #include "core/math/plans.h"
@@ -32,6 +33,8 @@ void check_errors();
 void* event_record();
 double event_elapsed_ms(void* start, void* end);
 void event_destroy(void* event);
+// Work queued on the stream since the process started (Backend::launch_counts).
+LaunchCounts launch_counts();
 
 // --- memory (cuda/memory.cu) -----------------------------------------------------------------
 void* allocate(size_t bytes);  // caching: freed blocks are reused by size, in stream order
@@ -76,6 +79,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log);
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
                       int64_t inner, bool log);
+// attention (cuda/attention.cu): Backend::attention_softmax and its backward
+void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
+                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
+                       uint64_t offset);
+void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
+                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset);
 void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                 int64_t rows, int64_t cols, float eps);
 void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
@@ -95,6 +104,7 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
 
 // --- optimizers (cuda/optim.cu) --------------------------------------------------------------
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, const math::AdamWStep& s);
+void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s);
 void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s);
 
 }  // namespace ag::gpu

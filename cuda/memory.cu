@@ -113,17 +113,21 @@ void copy_from_host(void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;
   // host_src is pageable (a std::vector): the driver stages such a copy before the call returns,
   // so the caller may free it at once. (From pinned memory the copy would still be in flight.)
+  count_queued(Queued::Copy);
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
 }
 
 void copy_to_host(void* host_dst, const void* src, size_t bytes) {
-  if (bytes != 0)
+  if (bytes != 0) {
+    count_queued(Queued::Copy);
     AG_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream()));
+  }
   check_errors();  // synchronises; a kernel that saw a bad index is reported here
 }
 
 void copy(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
+  count_queued(Queued::Copy);
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
 }
 

@@ -4,67 +4,17 @@
 // combines the shares, and the per-element formulas come from core/math/rows.h (the CPU's too).
 // The block size follows the row length so short rows (32 attention scores, 64 features) do not
 // leave most of a 256-thread block idle.
-#include <cub/block/block_reduce.cuh>
-
 #include <cmath>
 
 #include "core/math/exp.h"
 #include "core/math/rows.h"
+#include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
 namespace ag::gpu {
 
 namespace {
-
-struct MaxOp {
-  // std::max's rule, as the CPU uses it: a NaN candidate never replaces the running maximum.
-  __device__ float operator()(float a, float b) const { return a < b ? b : a; }
-};
-
-// Reduces v over the block and gives every thread the result.
-template <int kBlock, class T, class Op>
-__device__ T block_all_reduce(T v, Op op) {
-  using BlockReduce = cub::BlockReduce<T, kBlock>;
-  __shared__ typename BlockReduce::TempStorage temp;
-  __shared__ T result;
-  const T r = BlockReduce(temp).Reduce(v, op);
-  if (threadIdx.x == 0) result = r;
-  __syncthreads();
-  const T out = result;
-  __syncthreads();  // temp and result may be reused by the caller's next reduction
-  return out;
-}
-
-struct SumOp {
-  template <class T>
-  __device__ T operator()(T a, T b) const {
-    return a + b;
-  }
-};
-
-template <int kBlock, class T>
-__device__ T block_sum(T v) {
-  return block_all_reduce<kBlock>(v, SumOp{});
-}
-
-// Calls launch.template operator()<kBlock>() with a block size that suits rows of length n.
-template <class Launch>
-void with_block_for(int64_t n, Launch&& launch) {
-  if (n <= 32)
-    launch.template operator()<32>();
-  else if (n <= 256)
-    launch.template operator()<128>();
-  else
-    launch.template operator()<256>();
-}
-
-// One block per row and no grid-stride loop in the row kernels: rows past the grid's limit
-// would silently be left unwritten, so refuse them.
-unsigned row_grid(int64_t rows) {
-  if (rows > 2147483647) fail("row-wise CUDA kernel: ", rows, " rows exceed the grid's 2^31 - 1");
-  return unsigned(rows);
-}
 
 // --- softmax -----------------------------------------------------------------------------------
 
@@ -140,65 +90,71 @@ __global__ void layer_norm_kernel(const float* __restrict__ x, const float* __re
   }
 }
 
-// dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)),  dxhat = dy w
+// One block per chunk of kChunkRows rows, two jobs in one launch:
+//   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)),  dxhat = dy w   row by row, and
+//   the chunk's share of dw = sum_rows dy xhat, db = sum_rows dy, per column (a thread per
+//   column, the chunk's rows in order), into partial [chunks, cols].
+// sum_chunks_kernel then adds the chunks in order: no atomics, deterministic for a given shape.
+constexpr int64_t kChunkRows = 16;
+
 template <int kBlock>
 __global__ void layer_norm_backward_kernel(const float* __restrict__ x, const float* __restrict__ w,
                                            const float* __restrict__ mean,
                                            const float* __restrict__ rstd,
                                            const float* __restrict__ gy, float* __restrict__ gx,
-                                           int64_t cols) {
-  const int64_t r = blockIdx.x;
-  const float* xr = x + r * cols;
-  const float* g = gy + r * cols;
-  const float mu = mean[r], rs = rstd[r];
-  float s1 = 0.0f, s2 = 0.0f;
-  for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
-    const float dxhat = g[c] * (w ? w[c] : 1.0f);
-    s1 += dxhat;
-    s2 += dxhat * (xr[c] - mu) * rs;
+                                           float* __restrict__ pw, float* __restrict__ pb,
+                                           int64_t rows, int64_t cols) {
+  const int64_t chunk = blockIdx.x;
+  const int64_t r_begin = chunk * kChunkRows;
+  const int64_t r_end = r_begin + kChunkRows < rows ? r_begin + kChunkRows : rows;
+  if (gx) {
+    for (int64_t r = r_begin; r < r_end; ++r) {
+      const float* xr = x + r * cols;
+      const float* g = gy + r * cols;
+      const float mu = mean[r], rs = rstd[r];
+      float s1 = 0.0f, s2 = 0.0f;
+      for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
+        const float dxhat = g[c] * (w ? w[c] : 1.0f);
+        s1 += dxhat;
+        s2 += dxhat * (xr[c] - mu) * rs;
+      }
+      const float m1 = block_sum<kBlock>(s1) / float(cols);
+      const float m2 = block_sum<kBlock>(s2) / float(cols);
+      for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
+        const float dxhat = g[c] * (w ? w[c] : 1.0f);
+        gx[r * cols + c] = math::layer_norm_backward_elem((xr[c] - mu) * rs, dxhat, rs, m1, m2);
+      }
+    }
   }
-  const float m1 = block_sum<kBlock>(s1) / float(cols);
-  const float m2 = block_sum<kBlock>(s2) / float(cols);
+  if (!pw && !pb) return;
   for (int64_t c = threadIdx.x; c < cols; c += kBlock) {
-    const float dxhat = g[c] * (w ? w[c] : 1.0f);
-    gx[r * cols + c] = math::layer_norm_backward_elem((xr[c] - mu) * rs, dxhat, rs, m1, m2);
-  }
-}
-
-// dw = sum_rows dy xhat, db = sum_rows dy, without atomics: first each chunk of kChunkRows rows
-// is summed per column (a thread per (chunk, column), neighbouring threads on neighbouring
-// columns), then a thread per column adds its chunks in order. Deterministic for a given shape.
-constexpr int64_t kChunkRows = 16;
-
-__global__ void layer_norm_param_partial_kernel(const float* __restrict__ x,
-                                                const float* __restrict__ mean,
-                                                const float* __restrict__ rstd,
-                                                const float* __restrict__ gy,
-                                                float* __restrict__ pw, float* __restrict__ pb,
-                                                int64_t rows, int64_t cols, int64_t chunks) {
-  const int64_t total = chunks * cols;
-  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
-    const int64_t chunk = i / cols, c = i % cols;
-    const int64_t r_end = (chunk + 1) * kChunkRows < rows ? (chunk + 1) * kChunkRows : rows;
     float sw = 0.0f, sb = 0.0f;
-    for (int64_t r = chunk * kChunkRows; r < r_end; ++r) {
+    for (int64_t r = r_begin; r < r_end; ++r) {
       const float g = gy[r * cols + c];
       sw += g * (x[r * cols + c] - mean[r]) * rstd[r];
       sb += g;
     }
-    if (pw) pw[i] = sw;
-    if (pb) pb[i] = sb;
+    if (pw) pw[chunk * cols + c] = sw;
+    if (pb) pb[chunk * cols + c] = sb;
   }
 }
 
-__global__ void sum_chunks_kernel(const float* __restrict__ partial, float* __restrict__ out,
-                                  int64_t chunks, int64_t cols) {
+// out_w[c] = sum_k partial_w[k, c] and out_b likewise, the chunks in order; either may be null.
+__global__ void sum_chunks_kernel(const float* __restrict__ partial_w,
+                                  const float* __restrict__ partial_b, float* __restrict__ out_w,
+                                  float* __restrict__ out_b, int64_t chunks, int64_t cols) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < cols; c += stride) {
-    float s = 0.0f;
-    for (int64_t k = 0; k < chunks; ++k) s += partial[k * cols + c];
-    out[c] = s;
+    if (out_w) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < chunks; ++k) s += partial_w[k * cols + c];
+      out_w[c] = s;
+    }
+    if (out_b) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < chunks; ++k) s += partial_b[k * cols + c];
+      out_b[c] = s;
+    }
   }
 }
 
@@ -308,23 +264,17 @@ void layer_norm_backward(const float* x, const float* w, const float* mean, cons
     if (gb) fill(gb, cols, 0.0f);
     return;
   }
-  if (gx) {
-    with_block_for(cols, [&]<int kBlock>() {
-      launch(layer_norm_backward_kernel<kBlock>, row_grid(rows), kBlock, x, w, mean, rstd, gy, gx,
-             cols);
-    });
-  }
-  if (!gw && !gb) return;
   const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+  if (chunks > 2147483647) fail("layer_norm backward: ", rows, " rows exceed the grid's limit");
   Scratch pw(gw ? sizeof(float) * size_t(chunks * cols) : 0);
   Scratch pb(gb ? sizeof(float) * size_t(chunks * cols) : 0);
-  launch(layer_norm_param_partial_kernel, grid_for(chunks * cols), kThreads, x, mean, rstd, gy,
-         pw.as<float>(), pb.as<float>(), rows, cols, chunks);
-  if (gw) {
-    launch(sum_chunks_kernel, grid_for(cols), kThreads, pw.as<float>(), gw, chunks, cols);
-  }
-  if (gb) {
-    launch(sum_chunks_kernel, grid_for(cols), kThreads, pb.as<float>(), gb, chunks, cols);
+  with_block_for(cols, [&]<int kBlock>() {
+    launch(layer_norm_backward_kernel<kBlock>, unsigned(chunks), kBlock, x, w, mean, rstd, gy, gx,
+           pw.as<float>(), pb.as<float>(), rows, cols);
+  });
+  if (gw || gb) {
+    launch(sum_chunks_kernel, grid_for(cols), kThreads, pw.as<float>(), pb.as<float>(), gw, gb,
+           chunks, cols);
   }
 }
 

@@ -1,4 +1,5 @@
 // The backend's runtime state: one device, one stream, one cuBLAS handle, the error report.
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -36,6 +37,7 @@ struct Runtime {
   }
   void clear_report() const {
     *host_report = DeviceErrorReport{kNoError, 0, ~0ull};
+    count_queued(Queued::Copy);
     AG_CUDA_CHECK(cudaMemcpyAsync(device_report, host_report, sizeof(DeviceErrorReport),
                                   cudaMemcpyHostToDevice, stream));
     AG_CUDA_CHECK(cudaStreamSynchronize(stream));  // host_report is reused at once
@@ -44,12 +46,29 @@ struct Runtime {
   // the driver reclaims everything at exit.
 };
 
+// Relaxed atomics: the counts are read between steps, never used to order memory.
+std::atomic<int64_t> queued_counts[4];
+
 Runtime& runtime() {
   static Runtime* r = new Runtime;
   return *r;
 }
 
 }  // namespace
+
+void count_queued(Queued kind) {
+  queued_counts[int(kind)].fetch_add(1, std::memory_order_relaxed);
+}
+
+LaunchCounts launch_counts() {
+  auto read = [](Queued kind) { return queued_counts[int(kind)].load(std::memory_order_relaxed); };
+  LaunchCounts c;
+  c.kernels = read(Queued::Kernel);
+  c.library = read(Queued::Library);
+  c.memsets = read(Queued::Memset);
+  c.copies = read(Queued::Copy);
+  return c;
+}
 
 cudaStream_t stream() {
   return runtime().stream;
@@ -94,6 +113,7 @@ bool emulated() {
 void check_errors() {
   Runtime& r = runtime();
   // Queued behind every kernel so far: one synchronisation covers the caller's work and this.
+  count_queued(Queued::Copy);
   AG_CUDA_CHECK(cudaMemcpyAsync(r.host_report, r.device_report, sizeof(DeviceErrorReport),
                                 cudaMemcpyDeviceToHost, r.stream));
   AG_CUDA_CHECK(cudaStreamSynchronize(r.stream));

@@ -3,9 +3,6 @@
 // with the key-padding mask adding -inf to the scores of padded keys.
 #include "nn/attention.h"
 
-#include <cmath>
-#include <limits>
-
 namespace ag::nn {
 
 MultiHeadSelfAttention::MultiHeadSelfAttention(int64_t d_model_, int64_t n_heads_, float dropout_,
@@ -33,32 +30,25 @@ Tensor MultiHeadSelfAttention::forward(const Tensor& x, const Tensor& key_paddin
   check_float(x, "MultiHeadSelfAttention", "x");
   AG_CHECK(x.ndim() == 3 && x.shape()[2] == d_model, "MultiHeadSelfAttention: x must be [B, T, ",
            d_model, "], got ", to_string(x.shape()));
-  const int64_t B = x.shape()[0], T = x.shape()[1], H = n_heads, Dh = head_dim;
+  const int64_t B = x.shape()[0], T = x.shape()[1], H = n_heads;
 
-  // One projection, then each of q, k, v split out and laid out per head. k goes straight to
-  // [B, H, Dh, T] so the score matmul needs no separate transpose.
-  const std::vector<Tensor> parts = split(qkv.forward(x), d_model, -1);       // 3 x [B, T, D]
-  const Tensor q = permute(reshape(parts[0], {B, T, H, Dh}), {0, 2, 1, 3});   // [B, H, T, Dh]
-  const Tensor kt = permute(reshape(parts[1], {B, T, H, Dh}), {0, 2, 3, 1});  // [B, H, Dh, T]
-  const Tensor v = permute(reshape(parts[2], {B, T, H, Dh}), {0, 2, 1, 3});   // [B, H, T, Dh]
-
-  // 1/sqrt(Dh) is applied to q (B H T Dh values) rather than to the scores (B H T T).
-  Tensor scores = matmul(mul(q, 1.0f / std::sqrt(float(Dh))), kt);  // [B, H, T, T]
+  Tensor mask;
   if (key_padding_mask.defined()) {
     check_float(key_padding_mask, "MultiHeadSelfAttention", "key_padding_mask");
     check_same_device(x, key_padding_mask, "MultiHeadSelfAttention");
     AG_CHECK(key_padding_mask.shape() == Shape({B, T}), "MultiHeadSelfAttention: key_padding_mask ",
              to_string(key_padding_mask.shape()), " must be [B, T] = [", B, ", ", T, "] for x ",
              to_string(x.shape()));
-    // Nonzero where the key is padding. A query row whose keys are all padding gets -inf
-    // everywhere and a NaN softmax (as in PyTorch); inputs with a real first token never do.
-    const Tensor is_pad = reshape(rsub(1.0f, key_padding_mask.detach()), {B, 1, 1, T});
-    scores = masked_fill(scores, is_pad, -std::numeric_limits<float>::infinity());
+    // 1 for a real key, 0 for padding. A query whose keys are all padding gets a NaN softmax
+    // (as in PyTorch); inputs with a real first token never do.
+    mask = key_padding_mask.detach();
   }
-  Tensor weights = softmax(scores, -1);
-  weights = ag::dropout(weights, dropout, dropout_gen, is_training());
-  const Tensor context = permute(matmul(weights, v), {0, 2, 1, 3});  // [B, T, H, Dh]
-  return out.forward(reshape(context, {B, T, d_model}));
+  // One projection, then the fused core (ag::attention): heads split, scores scaled by
+  // 1/sqrt(Dh), padded keys masked, softmax, dropout of the weights, weights times v, heads
+  // merged back to [B, T, D].
+  const Tensor context =
+      ag::attention(qkv.forward(x), mask, H, dropout, dropout_gen, is_training());
+  return out.forward(context);
 }
 
 }  // namespace ag::nn

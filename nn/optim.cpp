@@ -104,15 +104,27 @@ AdamW::AdamW(NamedParams params, double lr_, double beta1_, double beta2_, doubl
 void AdamW::step() {
   ++t_;
   const math::AdamWStep s = math::make_adamw_step(lr, beta1, beta2, eps, weight_decay, t_);
+  // Grouped by device, each group in one call: one launch for the whole model on a GPU.
+  std::map<Device, std::vector<size_t>> by_device;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = *params_[i].second;
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
+    if (!p.grad().defined()) continue;
     if (!m_[i].defined()) {
       m_[i] = zeros_like(p);
       v_[i] = zeros_like(p);
     }
-    adamw_step(p, g, m_[i], v_[i], s);
+    by_device[p.device()].push_back(i);
+  }
+  for (const auto& [device, indices] : by_device) {
+    std::vector<Tensor*> ps, ms, vs;
+    std::vector<Tensor> gs;
+    for (size_t i : indices) {
+      ps.push_back(params_[i].second);
+      gs.push_back(params_[i].second->grad());
+      ms.push_back(&m_[i]);
+      vs.push_back(&v_[i]);
+    }
+    adamw_step_many(ps, gs, ms, vs, s);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "core/timer.h"
 #include "nn/optim.h"
@@ -37,7 +38,12 @@ Batch make_batch(ag::Generator& gen, int64_t batch, int64_t len, int64_t vocab, 
           Tensor::from_indices(labels, {batch}, device)};
 }
 
-double median_step_ms(bool fused, ag::nn::FfnKind kind, Device device, int steps) {
+struct StepResult {
+  double median_ms = 0.0;
+  int64_t launches = 0;  // queued on the device by the last step (0 on the CPU)
+};
+
+StepResult measure_steps(bool fused, ag::nn::FfnKind kind, Device device, int steps) {
   ag::nn::ClassifierConfig cfg;  // the runner's defaults: d 64, ffn 128, 4 heads, T 32
   cfg.ffn_kind = kind;
   cfg.fused_ffn = fused;
@@ -48,17 +54,21 @@ double median_step_ms(bool fused, ag::nn::FfnKind kind, Device device, int steps
   const Batch batch = make_batch(data, 16, cfg.max_len, cfg.vocab_size, device);
   ag::DeviceTimer timer(device);
   std::vector<double> times;
+  ag::Backend& backend = ag::backend(device);
+  int64_t launches = 0;
   for (int s = 0; s < steps + 5; ++s) {  // 5 warm-up steps fill the allocator caches
+    const int64_t launches_before = backend.launch_count();
     timer.start();
     opt.zero_grad();
     Tensor loss = ag::cross_entropy(model->forward(batch.ids, batch.mask, dropout), batch.labels);
     ag::backward(loss);
     opt.step();
+    launches = backend.launch_count() - launches_before;  // before the timer's own event work
     const double ms = timer.stop_ms();
     if (s >= 5) times.push_back(ms);
   }
   std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return {times[times.size() / 2], launches};
 }
 
 }  // namespace
@@ -82,14 +92,17 @@ nlohmann::json bench_train_step(Device device, const std::string& device_name) {
       "%d steps\n",
       steps);
   if (emulated) std::printf("(cuda (emulated): host-thread times, not a GPU's; no steps/s)\n");
-  std::printf("%-8s %-8s %10s %10s\n", "ffn", "path", "step ms", "steps/s");
+  const bool gpu = device == Device::CUDA;
+  std::printf("%-8s %-8s %10s %10s%s\n", "ffn", "path", "step ms", "steps/s",
+              gpu ? "   launches/step" : "");
   for (const auto& r : runs) {
-    const double ms = median_step_ms(r.fused, r.kind, device, steps);
-    if (emulated)
-      std::printf("%-8s %-8s %10.3f %10s\n", ag::nn::ffn_kind_name(r.kind), r.path, ms, "-");
-    else
-      std::printf("%-8s %-8s %10.3f %10.1f\n", ag::nn::ffn_kind_name(r.kind), r.path, ms,
-                  1000.0 / ms);
+    const StepResult res = measure_steps(r.fused, r.kind, device, steps);
+    const double ms = res.median_ms;
+    char rate[32] = "-";
+    if (!emulated) std::snprintf(rate, sizeof(rate), "%.1f", 1000.0 / ms);
+    std::printf("%-8s %-8s %10.3f %10s", ag::nn::ffn_kind_name(r.kind), r.path, ms, rate);
+    if (gpu) std::printf(" %16lld", static_cast<long long>(res.launches));
+    std::printf("\n");
     out.push_back(
         {{"device", ag::device_label(device)},
          {"device_name", device_name},
@@ -100,7 +113,8 @@ nlohmann::json bench_train_step(Device device, const std::string& device_name) {
          {"threads", device == Device::CPU ? ag::num_threads() : 0},
          {"emulated", emulated},
          {"step_ms", ms},
-         {"steps_per_s", emulated ? nlohmann::json(nullptr) : nlohmann::json(1000.0 / ms)}});
+         {"steps_per_s", emulated ? nlohmann::json(nullptr) : nlohmann::json(1000.0 / ms)},
+         {"launches_per_step", gpu ? nlohmann::json(res.launches) : nlohmann::json(nullptr)}});
   }
   return out;
 }

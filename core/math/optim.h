@@ -2,6 +2,7 @@
 #pragma once
 
 #include <math.h>
+#include <stdint.h>
 
 #include "core/math/hd.h"
 
@@ -33,6 +34,15 @@ inline AdamWStep make_adamw_step(double lr, double beta1, double beta2, double e
   s.eps = float(eps);
   return s;
 }
+
+// One tensor of a multi-tensor AdamW update: parameter, gradient and moments of n elements.
+struct AdamWSpan {
+  float* p;
+  const float* g;
+  float* m;
+  float* v;
+  int64_t n;
+};
 
 // The same operations in the same order as PyTorch's kernels, so results agree to the last bit
 // or two:  p *= decay;  m = lerp(m, g, 1 - b1);  v = v b2 + (1 - b2) g g;

@@ -21,6 +21,18 @@ AG_HD float log_softmax_backward_elem(float y, float dy, float sum_dy) {
   return dy - expf(y) * sum_dy;
 }
 
+// attention weights (the fused softmax of ag::attention): a score row of n keys,
+//   s_j = scale * x_j for a real key, -inf for a padded one (key_real = false),
+//   y_j = softmax(s)_j,  and with dropout y'_j = y_j * keep_j / (1 - p).
+// backward, from dy' (the gradient of y'): dy_j = dy'_j * keep_j / (1 - p), then
+//   dx_j = scale * y_j (dy_j - sum_k dy_k y_k)   (a padded key has y_j = 0, so dx_j = 0)
+AG_HD float attention_score(float x, float scale, bool key_real) {
+  return key_real ? scale * x : -INFINITY;
+}
+AG_HD float attention_softmax_backward_elem(float y, float dy, float dot_dy_y, float scale) {
+  return scale * (y * (dy - dot_dy_y));
+}
+
 // layer norm: xhat = (x - mean) * rstd,  y = xhat * w + b,  rstd = 1/sqrt(var + eps)
 // backward: dxhat = dy * w
 //           dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))

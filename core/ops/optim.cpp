@@ -43,6 +43,29 @@ void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math:
   be(p).adamw(p.data(), grad.data(), m.data(), v.data(), p.numel(), s);
 }
 
+void adamw_step_many(const std::vector<Tensor*>& params, const std::vector<Tensor>& grads,
+                     const std::vector<Tensor*>& exp_avg, const std::vector<Tensor*>& exp_avg_sq,
+                     const math::AdamWStep& s) {
+  AG_CHECK(grads.size() == params.size() && exp_avg.size() == params.size() &&
+               exp_avg_sq.size() == params.size(),
+           "adamw_step_many: ", params.size(), " params, ", grads.size(), " grads, ",
+           exp_avg.size(), " exp_avg, ", exp_avg_sq.size(), " exp_avg_sq");
+  if (params.empty()) return;
+  std::vector<math::AdamWSpan> spans;
+  spans.reserve(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    Tensor& p = *params[i];
+    check_float(p, "adamw", "param");
+    check_same_device(*params[0], p, "adamw_step_many");
+    check_state(p, grads[i], "adamw", "grad");
+    check_state(p, *exp_avg[i], "adamw", "exp_avg");
+    check_state(p, *exp_avg_sq[i], "adamw", "exp_avg_sq");
+    spans.push_back(
+        {p.data(), grads[i].data(), exp_avg[i]->data(), exp_avg_sq[i]->data(), p.numel()});
+  }
+  be(*params[0]).adamw_many(spans.data(), int64_t(spans.size()), s);
+}
+
 void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const math::SgdStep& s) {
   check_float(p, "sgd", "param");
   check_state(p, grad, "sgd", "grad");

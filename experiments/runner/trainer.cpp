@@ -12,6 +12,7 @@
 #include "core/ops.h"
 #include "experiments/runner/metrics.h"
 #include "experiments/runner/resume_check.h"
+#include "experiments/runner/step_launches.h"
 #include "experiments/runner/system_info.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
@@ -163,6 +164,7 @@ class Trainer {
   double train_s_ = 0.0, eval_s_ = 0.0;  // including earlier invocations (resume)
   double best_dev_acc_ = -1.0;
   double run_start_ = 0.0, resumed_total_s_ = 0.0;
+  StepLaunches launches_;  // CUDA runs only
   Json metrics_;
   std::string metrics_path_, checkpoint_path_;
   RunResult result_;
@@ -271,6 +273,7 @@ void Trainer::refresh_environment() {
                             {"total_s", total_s},
                             {"steps", steps},
                             {"steps_per_s", train_s_ > 0 ? double(steps) / train_s_ : 0.0}};
+  if (device_ == Device::CUDA) metrics_["gpu"] = launches_.to_json();
 }
 
 void Trainer::write_metrics() {
@@ -447,6 +450,7 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     const int64_t begin = s * B, end = std::min(train.rows, begin + B);
     const Batch batch = batches.gather(order, begin, end);
 
+    if (!on_cpu) launches_.begin();
     optimizer_->zero_grad();
     const Tensor logits = model_->forward(batch.ids, batch.mask, dropout_gen_);
     Tensor loss = ag::cross_entropy(logits, batch.labels);
@@ -456,6 +460,7 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
     if (config_.clip_grad_norm > 0) ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
     optimizer_->step();
+    if (!on_cpu) launches_.end(!log_step && end - begin == B);
     {
       ag::NoGradGuard no_grad;
       pending.losses.push_back(loss.detach());

@@ -45,6 +45,28 @@ TEST_F(Autograd, same_tensor_as_both_operands) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{2.0f, 2.0f, 2.0f}));
 }
 
+// add's backward hands the same gradient buffer to both of its inputs, h and h2 (neither gets a
+// copy). h then receives a second contribution, from q; adding it into the shared buffer would
+// change h2's gradient too. loss = sum(h + h2) + sum(3h), h = 2a, h2 = 5a:
+// d loss/da = 2 (1 + 3) + 5 * 1 = 13 (28 if h2 saw h's sum).
+TEST_F(Autograd, shared_gradient_buffer_is_not_added_into) {
+  Tensor a = leaf({1.0f, -2.0f, 0.5f}, {3});
+  const Tensor h = ag::mul(a, 2.0f), h2 = ag::mul(a, 5.0f);
+  const Tensor q = ag::mul(h, 3.0f);  // recorded before the add: its backward runs after it
+  const Tensor loss = ag::add(ag::sum(ag::add(h, h2)), ag::sum(q));
+  ag::backward(loss);
+  EXPECT_EQ(a.grad().to_vector(), (std::vector<float>{13.0f, 13.0f, 13.0f}));
+  // The same with retain_grads, where every intermediate keeps a gradient of its own.
+  const Tensor h_r = ag::mul(a, 2.0f), h2_r = ag::mul(a, 5.0f), q_r = ag::mul(h_r, 3.0f);
+  a.zero_grad();
+  ag::BackwardOptions keep;
+  keep.retain_grads = true;
+  ag::backward(ag::add(ag::sum(ag::add(h_r, h2_r)), ag::sum(q_r)), Tensor(), keep);
+  EXPECT_EQ(a.grad().to_vector(), (std::vector<float>{13.0f, 13.0f, 13.0f}));
+  EXPECT_EQ(h2_r.grad().to_vector(), (std::vector<float>{1.0f, 1.0f, 1.0f}));
+  EXPECT_EQ(h_r.grad().to_vector(), (std::vector<float>{4.0f, 4.0f, 4.0f}));
+}
+
 TEST_F(Autograd, diamond_graph) {
   // u = exp(x); v = 3u; w = u*u; y = sum(v + w)  =>  dy/dx = (3 + 2u) u
   Tensor x = leaf({-1.0f, 0.0f, 0.5f}, {3});

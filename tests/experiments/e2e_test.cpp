@@ -154,6 +154,12 @@ TEST(EndToEnd, CudaRunsGiveTheCpuLossCurve) {
       EXPECT_EQ(gpu["device"], "cuda (emulated)");
       EXPECT_NE(gpu["device_name"].get<std::string>().find("emulated"), std::string::npos);
     }
+    // The launch counter ran on every step; with --log-every 1 no step is a typical one.
+    EXPECT_FALSE(cpu.contains("gpu"));
+    ASSERT_TRUE(gpu.contains("gpu"));
+    EXPECT_EQ(gpu["gpu"]["steps_counted"], gpu["epochs"][0]["steps"]);
+    EXPECT_TRUE(gpu["gpu"]["launches_per_step"].is_null());
+    EXPECT_GT(gpu["gpu"]["mean_launches_per_step"].get<double>(), 10.0);
     ASSERT_EQ(cpu["steps"].size(), gpu["steps"].size());
     ASSERT_GE(cpu["steps"].size(), 6u);
     for (size_t i = 0; i < cpu["steps"].size(); ++i) {

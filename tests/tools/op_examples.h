@@ -81,6 +81,11 @@ inline const std::map<std::string, std::string>& op_examples() {
       {"layer_norm",
        R"({"op": "layer_norm", "inputs": {"x": {"shape": [2, 4], "data": [0.3, -1.2, 0.7, 1.5, -0.4, 2.1, 0.9, -0.8]},
           "weight": {"shape": [4], "data": [1.2, 0.7, -0.5, 1.0]}, "bias": {"shape": [4], "data": [0.1, -0.2, 0.0, 0.3]}}})"},
+      {"attention",
+       R"({"op": "attention", "inputs": {"qkv": {"shape": [2, 2, 6], "data": [0.3, -1.2, 0.7, 1.5, -0.4, 2.1,
+          0.9, -0.8, 1.3, 0.2, -1.7, 0.6, -0.5, 1.1, 0.4, -2.0, 0.8, 0.3, 1.4, -0.6, -0.9, 0.5, 1.2, -1.3]},
+          "key_mask": {"shape": [2, 2], "data": [1, 1, 1, 0]}},
+          "params": {"n_heads": 2, "p": 0.25, "seed": 3}})"},
       {"masked_fill",
        R"({"op": "masked_fill", "inputs": {"x": )" X23
        R"(, "mask": {"shape": [1, 3], "data": [0, 1, 0]}}, "params": {"value": -2}})"},

@@ -390,6 +390,22 @@ std::vector<OpEntry> make_table() {
                 return Outputs{ag::layer_norm(a["x"], a.optional("weight"), a.optional("bias"),
                                               num(a.params, "eps", 1e-5))};
               }});
+  t.push_back(OpEntry{
+      "attention",
+      {{"qkv", ValueKind::Float}, {"key_mask", ValueKind::Mask, true}},
+      {"n_heads", "p", "seed", "training"},
+      "q, k, v = the thirds of qkv [B, T, 3D] in n_heads heads (default 1); y = merged heads of "
+      "dropout_p(softmax(q k^T / sqrt(D / n_heads), keys with key_mask 0 at -inf)) v",
+      "dv = A'^T dC, dA' = dC v^T, dS = A (dA - sum dA A) / sqrt(Dh), dq = dS k, dk = dS^T q "
+      "(one fused softmax kernel each way)",
+      [](const OpArgs& a) {
+        const int64_t seed = a.params.integer("seed", 0);
+        if (seed < 0) input_error("param 'seed' of attention must be >= 0, got ", seed);
+        Generator gen{static_cast<uint64_t>(seed)};
+        return Outputs{ag::attention(a["qkv"], a.optional("key_mask"),
+                                     a.params.integer("n_heads", 1), num(a.params, "p", 0.0), gen,
+                                     a.params.boolean("training", true))};
+      }});
   t.push_back(OpEntry{"masked_fill",
                       {{"x", ValueKind::Float}, {"mask", ValueKind::Mask}},
                       {"value"},
