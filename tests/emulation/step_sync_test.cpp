@@ -1,0 +1,59 @@
+// A training step on the CUDA backend makes no synchronising call: the host queues the step's
+// whole work (zero_grad, forward, loss, backward, AdamW) and goes on while the device runs it.
+// The emulated runtime counts every call that waits for the device (stream and device
+// synchronisation, event waits, copies to pageable host memory), so a hidden .item() or
+// to_vector() inside the step, which would stall a GPU each step, fails here.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/backend.h"
+#include "cuda_runtime.h"
+#include "nn/optim.h"
+#include "nn/transformer.h"
+
+namespace {
+
+using ag::Device;
+using ag::Tensor;
+using namespace ag::nn;
+
+class StepSync : public ::testing::TestWithParam<FfnKind> {};
+
+TEST_P(StepSync, a_training_step_never_waits_for_the_device) {
+  if (!ag::cuda_available()) GTEST_SKIP() << "the emulated device is switched off";
+  ClassifierConfig cfg;  // the runner's default model, dropout on
+  cfg.ffn_kind = GetParam();
+  ag::Generator init(0), dropout(1);
+  TransformerClassifier model(cfg, init);
+  model.to(Device::CUDA);
+  AdamW opt(model.named_parameters(), 1e-4);
+  const int64_t B = 4, T = cfg.max_len;
+  std::vector<int32_t> ids(size_t(B * T)), labels{0, 1, 1, 0};
+  std::vector<float> mask(size_t(B * T), 0.0f);
+  for (int64_t i = 0; i < B * T; ++i) {
+    ids[size_t(i)] = int32_t(100 + i % 97);
+    mask[size_t(i)] = i % T < 5 + 7 * (i / T) ? 1.0f : 0.0f;
+  }
+  const Tensor x = Tensor::from_indices(ids, {B, T}, Device::CUDA);
+  const Tensor m = Tensor::from_vector(mask, {B, T}, Device::CUDA);
+  const Tensor y = Tensor::from_indices(labels, {B}, Device::CUDA);
+  for (int step = 0; step < 3; ++step) {
+    const uint64_t before = cuda_emu::synchronizations();
+    opt.zero_grad();
+    Tensor loss = ag::cross_entropy(model.forward(x, m, dropout), y);
+    ag::backward(loss);
+    opt.step();
+    EXPECT_EQ(cuda_emu::synchronizations() - before, 0u) << "step " << step;
+    if (step == 2) {  // reading the loss is the one wait, and it is counted
+      (void)loss.item();
+      EXPECT_GT(cuda_emu::synchronizations() - before, 0u);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, StepSync,
+                         ::testing::Values(FfnKind::Relu, FfnKind::Swish, FfnKind::SwiGLU),
+                         [](const auto& info) { return std::string(ffn_kind_name(info.param)); });
+
+}  // namespace
