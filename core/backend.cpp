@@ -26,6 +26,27 @@ double Backend::timing_elapsed_ms(const std::shared_ptr<void>& start,
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+namespace {
+[[noreturn]] void no_graphs(const Backend& b) {
+  fail("graphs (captured steps) need a CUDA device; the ", device_name(b.device()),
+       " backend runs each op when it is called");
+}
+}  // namespace
+
+void Backend::begin_capture() {
+  no_graphs(*this);
+}
+std::shared_ptr<void> Backend::end_capture() {
+  no_graphs(*this);
+}
+void Backend::launch_graph(const std::shared_ptr<void>&) {
+  no_graphs(*this);
+}
+void Backend::set_random_shift(uint64_t shift) {
+  AG_CHECK(shift == 0, "set_random_shift: the ", ag::device_name(device()),
+           " backend has no graphs to replay, so no random shift (got ", shift, ")");
+}
+
 Backend& backend(Device device) {
   if (device == Device::CPU) return cpu_backend();
 #ifdef AG_WITH_CUDA

@@ -31,7 +31,8 @@ struct LaunchCounts {
   int64_t library = 0;  // cuBLAS and CUB device-wide calls (each queues kernels of its own)
   int64_t memsets = 0;  // cudaMemsetAsync
   int64_t copies = 0;   // cudaMemcpyAsync, in any direction
-  int64_t total() const { return kernels + library + memsets + copies; }
+  int64_t graphs = 0;   // launches of a captured graph (its own work is not counted again)
+  int64_t total() const { return kernels + library + memsets + copies + graphs; }
 };
 
 class Backend {
@@ -162,13 +163,43 @@ class Backend {
                      const math::AdamWStep& step) = 0;
   // adamw over several tensors at once, each element updated exactly as by adamw: on a GPU one
   // launch per group of tensors instead of one per tensor (the step's launches are what a small
-  // model pays for). This default calls adamw per span.
-  virtual void adamw_many(const math::AdamWSpan* spans, int64_t count,
-                          const math::AdamWStep& step) {
+  // model pays for). With device_step (a buffer of this device holding one AdamWStep) the
+  // scalars are read there when the update runs, not fixed when it is queued: a replayed graph
+  // then takes each step with that step's scalars. This default calls adamw per span.
+  virtual void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& step,
+                          const math::AdamWStep* device_step = nullptr) {
+    const math::AdamWStep& s = device_step ? *device_step : step;  // host memory on the CPU
     for (int64_t i = 0; i < count; ++i)
-      adamw(spans[i].p, spans[i].g, spans[i].m, spans[i].v, spans[i].n, step);
+      adamw(spans[i].p, spans[i].g, spans[i].m, spans[i].v, spans[i].n, s);
   }
   virtual void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& step) = 0;
+
+  // --- step bookkeeping ------------------------------------------------------------------------
+  // With c = counter[0]: losses[c % capacity] = loss[0], predictions[(c % capacity) * max_rows + r]
+  // = the index of the largest logit of row r (first on ties; NaN counts as largest) for
+  // r < rows, then counter[0] = c + 1; all on the device, without a host wait. The slot is read
+  // where the work runs, so a replayed graph writes the next slot each time.
+  virtual void append_step_outputs(const float* loss, const float* logits, int64_t rows,
+                                   int64_t classes, float* losses, int32_t* predictions,
+                                   int64_t max_rows, int32_t* counter, int64_t capacity) = 0;
+
+  // --- captured graphs (CUDA) ------------------------------------------------------------------
+  // begin_capture() .. end_capture() records the work queued in between as one graph instead of
+  // running it; launch_graph() runs all of it again as one launch, with the addresses, sizes and
+  // kernel arguments of the capture. Memory allocated or freed during the capture stays reserved
+  // for the graph while it lives (the last copy of the handle releases both). Nothing in between
+  // may synchronise or copy from host memory (a failed capture throws ag::Error saying so;
+  // abort_capture() cleans up after an error). One graph at a time. Backends without graphs (the
+  // CPU) throw ag::Error.
+  virtual bool supports_graphs() const { return false; }
+  virtual void begin_capture();
+  virtual std::shared_ptr<void> end_capture();  // the graph
+  virtual void abort_capture() {}
+  virtual void launch_graph(const std::shared_ptr<void>& graph);
+  // Added on the device to every random position (dropout's counter, core/math/random.h): a
+  // replayed graph, whose positions were fixed at capture, draws the masks of position p +
+  // shift. 0 unless a graph is replayed; the CPU has no shift (only 0 is accepted).
+  virtual void set_random_shift(uint64_t shift);
 
   // --- timing (benchmarks) -------------------------------------------------------------------
   // A mark on the device's timeline, and the milliseconds between two marks. This default

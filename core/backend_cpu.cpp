@@ -140,6 +140,12 @@ class CpuBackend final : public Backend {
     cpu::cross_entropy_backward(logits, t, lse, gloss, gx, N, C);
   }
 
+  void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                           float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                           int64_t capacity) override {
+    cpu::append_step_outputs(loss, logits, rows, classes, losses, predictions, max_rows, counter,
+                             capacity);
+  }
   void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) override {
     cpu::argmax_rows(x, out, rows, cols);
   }

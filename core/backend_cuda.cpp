@@ -121,6 +121,12 @@ class CudaBackend final : public Backend {
     gpu::cross_entropy_backward(logits, t, lse, gloss, gx, N, C);
   }
 
+  void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                           float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                           int64_t capacity) override {
+    gpu::append_step_outputs(loss, logits, rows, classes, losses, predictions, max_rows, counter,
+                             capacity);
+  }
   void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) override {
     gpu::argmax_rows(x, out, rows, cols);
   }
@@ -130,9 +136,19 @@ class CudaBackend final : public Backend {
     gpu::dropout(x, y, n, p, seed, offset);
   }
 
-  void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s) override {
-    gpu::adamw_many(spans, count, s);
+  void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s,
+                  const math::AdamWStep* device_step) override {
+    gpu::adamw_many(spans, count, s, device_step);
   }
+
+  bool supports_graphs() const override { return true; }
+  void begin_capture() override { gpu::begin_capture(); }
+  std::shared_ptr<void> end_capture() override {
+    return std::shared_ptr<void>(gpu::end_capture(), [](void* exec) { gpu::destroy_graph(exec); });
+  }
+  void abort_capture() override { gpu::abort_capture(); }
+  void launch_graph(const std::shared_ptr<void>& graph) override { gpu::launch_graph(graph.get()); }
+  void set_random_shift(uint64_t shift) override { gpu::set_random_shift(shift); }
   void adamw(float* p, const float* g, float* m, float* v, int64_t n,
              const math::AdamWStep& s) override {
     gpu::adamw(p, g, m, v, n, s);

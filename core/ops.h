@@ -159,9 +159,17 @@ Tensor sum_squares(const Tensor& x);
 void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math::AdamWStep& s);
 // adamw_step on every i at once (same results to the bit; one launch per group on a GPU). All
 // tensors on one device; the four lists have equal lengths.
+// With device_step (F32 [7] on the params' device, holding one math::AdamWStep), the scalars are
+// read there when the update runs rather than fixed when it is queued (for captured graphs).
 void adamw_step_many(const std::vector<Tensor*>& params, const std::vector<Tensor>& grads,
                      const std::vector<Tensor*>& exp_avg, const std::vector<Tensor*>& exp_avg_sq,
-                     const math::AdamWStep& s);
+                     const math::AdamWStep& s, const Tensor& device_step = Tensor());
+// Keeps a training step's outputs on the device without a host wait: with c = counter[0]
+// (I32 [1]) and n = losses.numel(), losses[c % n] = loss (one element), predictions[c % n, r] =
+// argmax(logits[r]) for the rows of logits [rows, C] (predictions I32 [n, max_rows >= rows]),
+// then counter[0] = c + 1. The slot is read on the device: a replayed graph fills the next one.
+void append_step_outputs(const Tensor& loss, const Tensor& logits, Tensor& losses,
+                         Tensor& predictions, Tensor& counter);
 void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const math::SgdStep& s);
 void scale_(Tensor& x, float s);             // in place, no tape
 void fill_(Tensor& x, float value);          // in place, no tape

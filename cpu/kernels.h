@@ -70,6 +70,9 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                             const float* gloss, float* gx, int64_t N, int64_t C);
 
+void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                         int64_t capacity);
 void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols);
 
 // embedding (cpu/embedding.cpp); indices must already be validated by the caller

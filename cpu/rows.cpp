@@ -220,16 +220,16 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, const f
 }
 
 void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
-    int64_t best = 0;
-    for (int64_t c = 1; c < cols; ++c) {
-      // Like torch.argmax: NaN wins, and the first of equal maxima is kept.
-      if (std::isnan(xr[best])) break;
-      if (xr[c] > xr[best] || std::isnan(xr[c])) best = c;
-    }
-    out[r] = int32_t(best);
-  }
+  for (int64_t r = 0; r < rows; ++r) out[r] = int32_t(math::argmax_row(x + r * cols, cols));
+}
+
+void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                         int64_t capacity) {
+  const int64_t slot = int64_t(*counter) % capacity;
+  losses[slot] = *loss;
+  argmax_rows(logits, predictions + slot * max_rows, rows, classes);
+  ++*counter;
 }
 
 }  // namespace ag::cpu

@@ -1,7 +1,8 @@
 // The fused attention softmax: scale, key-padding mask, softmax and dropout of a row of scores in
 // one kernel, and the matching backward in one kernel (formulas: core/math/rows.h). One block per
 // row of n keys, as the row-wise kernels in cuda/rows.cu. x and y (gy_drop and gx) may be one
-// buffer: each thread reads an element before it, and only it, writes there.
+// buffer: each thread reads an element before it, and only it, writes there. Random positions
+// move by the device's random shift, as dropout's do (cuda/elementwise.cu).
 #include <cmath>
 
 #include "core/math/exp.h"
@@ -19,7 +20,8 @@ template <int kBlock>
 __global__ void attention_softmax_kernel(const float* x, const float* __restrict__ key_mask,
                                          float* y, float* __restrict__ y_drop, int64_t n,
                                          int64_t rows_per_batch, float scale, float p,
-                                         uint64_t seed, uint64_t offset) {
+                                         uint64_t seed, uint64_t offset,
+                                         const uint64_t* __restrict__ shift) {
   const int64_t r = blockIdx.x;
   const float* xr = x + r * n;
   const float* keys = key_mask ? key_mask + (r / rows_per_batch) * n : nullptr;
@@ -39,7 +41,7 @@ __global__ void attention_softmax_kernel(const float* x, const float* __restrict
     sum += e;
   }
   const float inv = 1.0f / block_sum<kBlock>(sum);
-  const uint64_t base = offset + uint64_t(r * n);
+  const uint64_t base = offset + *shift + uint64_t(r * n);
   for (int64_t j = threadIdx.x; j < n; j += kBlock) {
     const float w = yr[j] * inv;
     yr[j] = w;
@@ -50,12 +52,13 @@ __global__ void attention_softmax_kernel(const float* x, const float* __restrict
 template <int kBlock>
 __global__ void attention_softmax_backward_kernel(const float* __restrict__ y, const float* gy_drop,
                                                   float* gx, int64_t n, float scale, float p,
-                                                  uint64_t seed, uint64_t offset) {
+                                                  uint64_t seed, uint64_t offset,
+                                                  const uint64_t* __restrict__ shift) {
   const int64_t r = blockIdx.x;
   const float* yr = y + r * n;
   const float* g = gy_drop + r * n;
   float* gr = gx + r * n;
-  const uint64_t base = offset + uint64_t(r * n);
+  const uint64_t base = offset + *shift + uint64_t(r * n);
   float dot = 0.0f;
   for (int64_t j = threadIdx.x; j < n; j += kBlock) {
     const float dy = p > 0.0f ? g[j] * math::dropout_scale(seed, base + uint64_t(j), p) : g[j];
@@ -75,7 +78,7 @@ void attention_softmax(const float* x, const float* key_mask, float* y, float* y
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_kernel<kBlock>, row_grid(rows), kBlock, x, key_mask, y, y_drop, n,
-           rows_per_batch, scale, p, seed, offset);
+           rows_per_batch, scale, p, seed, offset, random_shift());
   });
 }
 
@@ -84,7 +87,7 @@ void attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_backward_kernel<kBlock>, row_grid(rows), kBlock, y, gy_drop, gx, n,
-           scale, p, seed, offset);
+           scale, p, seed, offset, random_shift());
   });
 }
 

@@ -65,7 +65,7 @@ __device__ inline void report_error(DeviceErrorReport* r, int code, int value, i
 // Every item of work the backend queues on the stream is counted here, by kind, for
 // Backend::launch_counts(): launch() counts kernels; library calls (cuBLAS, CUB),
 // memsets and copies count themselves where they are made.
-enum class Queued { Kernel, Library, Memset, Copy };
+enum class Queued { Kernel, Library, Memset, Copy, Graph };
 void count_queued(Queued kind);
 
 // Every kernel launch of the backend goes through launch(): the launch syntax is written here

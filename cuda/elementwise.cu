@@ -71,18 +71,20 @@ struct ScaleInplace {
 };
 
 // y = x * mask(seed, offset + i) / (1 - p): the counter-based mask of core/math/random.h, so
-// the GPU drops the same elements the CPU would.
+// the GPU drops the same elements the CPU would. The device's random shift (0 but in a replayed
+// graph) moves the positions: see set_random_shift.
 struct Dropout {
   const float* __restrict__ x;
   float* __restrict__ y;
   float p;
   uint64_t seed, offset;
+  const uint64_t* __restrict__ shift;
   __device__ void one(int64_t i) const {
-    y[i] = x[i] * math::dropout_scale(seed, offset + uint64_t(i), p);
+    y[i] = x[i] * math::dropout_scale(seed, offset + *shift + uint64_t(i), p);
   }
   __device__ void quad(int64_t q) const {
     const float4 v = load4(x, q);
-    const uint64_t c = offset + uint64_t(q) * 4;
+    const uint64_t c = offset + *shift + uint64_t(q) * 4;
     store4(y, q,
            make_float4(v.x * math::dropout_scale(seed, c, p),
                        v.y * math::dropout_scale(seed, c + 1, p),
@@ -191,7 +193,7 @@ void scale_inplace(float* y, float s, int64_t n) {
 }
 
 void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t offset) {
-  launch_map(Dropout{x, y, p, seed, offset}, n, aligned16(x) && aligned16(y));
+  launch_map(Dropout{x, y, p, seed, offset, random_shift()}, n, aligned16(x) && aligned16(y));
 }
 
 }  // namespace ag::gpu

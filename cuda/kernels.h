@@ -35,9 +35,25 @@ double event_elapsed_ms(void* start, void* end);
 void event_destroy(void* event);
 // Work queued on the stream since the process started (Backend::launch_counts).
 LaunchCounts launch_counts();
+// The device scalar every dropout kernel adds to its random positions, and its update (a copy
+// queued only when the value changes). Backend::set_random_shift.
+const uint64_t* random_shift();
+void set_random_shift(uint64_t shift);
+// Graphs (Backend::begin_capture and the rest): end_capture returns a cudaGraphExec_t.
+void begin_capture();
+void* end_capture();
+void abort_capture();
+void launch_graph(void* exec);
+void destroy_graph(void* exec);
 
 // --- memory (cuda/memory.cu) -----------------------------------------------------------------
 void* allocate(size_t bytes);  // caching: freed blocks are reused by size, in stream order
+// While a graph is captured, every block allocated or freed goes to the graph's pool: its
+// kernels keep using those addresses at every replay, so nothing else may get them until the
+// graph is released. One graph at a time.
+void begin_graph_pool();
+void end_graph_pool_capture();  // capture over: blocks freed later still return to the pool
+void release_graph_pool();      // the graph is gone: its blocks are ordinary cached blocks again
 void deallocate(void* ptr, size_t bytes);
 size_t peak_allocated_bytes();
 void copy_from_host(void* dst, const void* host_src, size_t bytes);
@@ -94,6 +110,9 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
                    int64_t C);
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                             const float* gloss, float* gx, int64_t N, int64_t C);
+void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                         int64_t capacity);
 void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols);
 
 // --- embedding (cuda/embedding.cu) -----------------------------------------------------------
@@ -104,7 +123,8 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
 
 // --- optimizers (cuda/optim.cu) --------------------------------------------------------------
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, const math::AdamWStep& s);
-void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s);
+void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s,
+                const math::AdamWStep* device_step);
 void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s);
 
 }  // namespace ag::gpu

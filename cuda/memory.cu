@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cuda/common.cuh"
@@ -28,6 +29,11 @@ struct Cache {
   size_t in_use = 0;
   size_t peak = 0;
   size_t cached = 0;
+  // The live graph's pool: every block handed out or freed while it was captured. Its free
+  // blocks serve allocations during the capture only.
+  bool capturing = false;
+  std::unordered_set<void*> graph_blocks;
+  std::unordered_map<size_t, std::vector<void*>> graph_free;
 
   // Gives every cached block back to the driver (before retrying a failed cudaMalloc).
   void release_cached() {
@@ -50,8 +56,19 @@ void* allocate(size_t bytes) {
   const size_t size = round_up(bytes);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  auto it = c.free_blocks.find(size);
   void* p = nullptr;
+  if (c.capturing) {  // the graph's own freed blocks first: reused in the graph's order
+    auto g = c.graph_free.find(size);
+    if (g != c.graph_free.end() && !g->second.empty()) {
+      p = g->second.back();
+      g->second.pop_back();
+      c.in_use += size;
+      if (c.in_use > c.peak) c.peak = c.in_use;
+      mark_usable(p, bytes, size);
+      return p;
+    }
+  }
+  auto it = c.free_blocks.find(size);
   if (it != c.free_blocks.end() && !it->second.empty()) {
     p = it->second.back();
     it->second.pop_back();
@@ -82,6 +99,7 @@ void* allocate(size_t bytes) {
            " MiB in tensors");
     }
   }
+  if (c.capturing) c.graph_blocks.insert(p);
   c.in_use += size;
   if (c.in_use > c.peak) c.peak = c.in_use;
   mark_usable(p, bytes, size);
@@ -94,8 +112,40 @@ void deallocate(void* ptr, size_t bytes) {
   std::lock_guard<std::mutex> lock(c.mutex);
   c.in_use -= size;
   c.cached += size;
-  c.free_blocks[size].push_back(ptr);
+  // A block freed during the capture may have been used by a captured kernel even if it was
+  // allocated before: it joins the pool as well.
+  if (c.capturing || c.graph_blocks.count(ptr)) {
+    c.graph_blocks.insert(ptr);
+    c.graph_free[size].push_back(ptr);
+  } else {
+    c.free_blocks[size].push_back(ptr);
+  }
   mark_usable(ptr, 0, size);
+}
+
+void begin_graph_pool() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  if (c.capturing || !c.graph_blocks.empty())
+    fail("CUDA graphs: a graph is already captured or alive (one at a time)");
+  c.capturing = true;
+}
+
+void end_graph_pool_capture() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.capturing = false;
+}
+
+void release_graph_pool() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.capturing = false;
+  for (auto& [size, blocks] : c.graph_free) {
+    for (void* p : blocks) c.free_blocks[size].push_back(p);
+  }
+  c.graph_free.clear();
+  c.graph_blocks.clear();  // blocks still held by tensors return to the cache when freed
 }
 
 size_t peak_allocated_bytes() {

@@ -36,7 +36,11 @@ struct AdamWGroup {
   int count;
 };
 
-__global__ void adamw_group_kernel(AdamWGroup group, math::AdamWStep s) {
+// The step's scalars come from `device_step` when it is given (a replayed graph: they change
+// every step), else from the launch's parameters; the update itself is the same code.
+__global__ void adamw_group_kernel(AdamWGroup group, math::AdamWStep by_value,
+                                   const math::AdamWStep* __restrict__ device_step) {
+  const math::AdamWStep s = device_step ? *device_step : by_value;
   const int64_t total = group.end[group.count - 1];
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   int span = 0;
@@ -50,11 +54,13 @@ __global__ void adamw_group_kernel(AdamWGroup group, math::AdamWStep s) {
 
 }  // namespace
 
-void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s) {
+void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s,
+                const math::AdamWStep* device_step) {
   AdamWGroup group{};
   auto flush = [&] {
     if (group.count == 0) return;
-    launch(adamw_group_kernel, grid_for(group.end[group.count - 1]), kThreads, group, s);
+    launch(adamw_group_kernel, grid_for(group.end[group.count - 1]), kThreads, group, s,
+           device_step);
     group.count = 0;
   };
   for (int64_t i = 0; i < count; ++i) {

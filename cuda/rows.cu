@@ -213,19 +213,27 @@ __global__ void cross_entropy_backward_kernel(const float* __restrict__ logits,
 
 // --- argmax ------------------------------------------------------------------------------------
 
-// Like torch.argmax and the CPU: NaN wins, and the first of equal maxima is kept.
+// Like torch.argmax and the CPU (core/math/rows.h): NaN wins, the first of equal maxima is kept.
 __global__ void argmax_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows,
                               int64_t cols) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; r < rows; r += stride) {
-    const float* xr = x + r * cols;
-    int64_t best = 0;
-    for (int64_t c = 1; c < cols; ++c) {
-      if (isnan(xr[best])) break;
-      if (xr[c] > xr[best] || isnan(xr[c])) best = c;
-    }
-    out[r] = int32_t(best);
-  }
+  for (int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; r < rows; r += stride)
+    out[r] = int32_t(math::argmax_row(x + r * cols, cols));
+}
+
+// One block: every thread reads the slot before thread 0 moves the counter on.
+__global__ void append_step_outputs_kernel(const float* __restrict__ loss,
+                                           const float* __restrict__ logits, int64_t rows,
+                                           int64_t classes, float* __restrict__ losses,
+                                           int32_t* __restrict__ predictions, int64_t max_rows,
+                                           int32_t* __restrict__ counter, int64_t capacity) {
+  const int32_t c = *counter;
+  const int64_t slot = int64_t(c) % capacity;
+  if (threadIdx.x == 0) losses[slot] = *loss;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x)
+    predictions[slot * max_rows + r] = int32_t(math::argmax_row(logits + r * classes, classes));
+  __syncthreads();
+  if (threadIdx.x == 0) *counter = c + 1;
 }
 
 }  // namespace
@@ -297,6 +305,13 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, const f
   if (N <= 0 || C <= 0) return;
   launch(cross_entropy_backward_kernel, grid_for(N * C), kThreads, logits, targets, lse, gloss, gx,
          N, C);
+}
+
+void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
+                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
+                         int64_t capacity) {
+  launch(append_step_outputs_kernel, 1, kThreads, loss, logits, rows, classes, losses, predictions,
+         max_rows, counter, capacity);
 }
 
 void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {

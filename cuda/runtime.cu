@@ -16,6 +16,10 @@ struct Runtime {
   int sm_count = 1;
   DeviceErrorReport* device_report = nullptr;  // written by kernels
   DeviceErrorReport* host_report = nullptr;    // pinned: where check_errors() copies it
+  // Added on the device to every counter-based random position (dropout): a replayed graph,
+  // whose positions were fixed at capture, draws fresh masks when the host moves this.
+  uint64_t* random_shift = nullptr;
+  uint64_t random_shift_host = 0;  // the value last uploaded
 
   Runtime() {
     AG_CUDA_CHECK(cudaSetDevice(0));
@@ -33,7 +37,9 @@ struct Runtime {
     AG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&device_report), sizeof(DeviceErrorReport)));
     AG_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&host_report), sizeof(DeviceErrorReport),
                                 cudaHostAllocDefault));
-    clear_report();
+    AG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&random_shift), sizeof(uint64_t)));
+    AG_CUDA_CHECK(cudaMemsetAsync(random_shift, 0, sizeof(uint64_t), stream));
+    clear_report();  // synchronises: the shift is 0 before any kernel reads it
   }
   void clear_report() const {
     *host_report = DeviceErrorReport{kNoError, 0, ~0ull};
@@ -47,7 +53,7 @@ struct Runtime {
 };
 
 // Relaxed atomics: the counts are read between steps, never used to order memory.
-std::atomic<int64_t> queued_counts[4];
+std::atomic<int64_t> queued_counts[5];
 
 Runtime& runtime() {
   static Runtime* r = new Runtime;
@@ -67,7 +73,80 @@ LaunchCounts launch_counts() {
   c.library = read(Queued::Library);
   c.memsets = read(Queued::Memset);
   c.copies = read(Queued::Copy);
+  c.graphs = read(Queued::Graph);
   return c;
+}
+
+const uint64_t* random_shift() {
+  return runtime().random_shift;
+}
+
+void set_random_shift(uint64_t shift) {
+  Runtime& r = runtime();
+  if (shift == r.random_shift_host) return;  // eager runs never upload
+  r.random_shift_host = shift;
+  copy_from_host(r.random_shift, &r.random_shift_host, sizeof(uint64_t));
+}
+
+// --- graphs ----------------------------------------------------------------------------------
+
+void begin_capture() {
+  begin_graph_pool();
+  // Relaxed: the caching allocator may call cudaMalloc for a block the graph will own.
+  const cudaError_t err = cudaStreamBeginCapture(stream(), cudaStreamCaptureModeRelaxed);
+  if (err != cudaSuccess) {
+    release_graph_pool();
+    cudaGetLastError();
+    fail("cudaStreamBeginCapture failed: ", cudaGetErrorName(err), " (", cudaGetErrorString(err),
+         ")");
+  }
+}
+
+void* end_capture() {
+  cudaGraph_t graph = nullptr;
+  const cudaError_t err = cudaStreamEndCapture(stream(), &graph);
+  end_graph_pool_capture();
+  if (err != cudaSuccess || graph == nullptr) {
+    cudaGetLastError();
+    release_graph_pool();
+    fail("capturing the step as a CUDA graph failed: ", cudaGetErrorName(err), " (",
+         cudaGetErrorString(err),
+         "); something in the captured step synchronised or copied from pageable memory");
+  }
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t inst = cudaGraphInstantiate(&exec, graph, 0);
+  AG_CUDA_CHECK(cudaGraphDestroy(graph));
+  if (inst != cudaSuccess) {
+    cudaGetLastError();
+    release_graph_pool();
+    fail("cudaGraphInstantiate failed: ", cudaGetErrorName(inst), " (", cudaGetErrorString(inst),
+         ")");
+  }
+  return exec;
+}
+
+void abort_capture() {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(stream(), &status) == cudaSuccess &&
+      status != cudaStreamCaptureStatusNone) {
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(stream(), &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+  }
+  cudaGetLastError();  // the capture's failure is what the caller reports
+  end_graph_pool_capture();
+  release_graph_pool();
+}
+
+void launch_graph(void* exec) {
+  count_queued(Queued::Graph);
+  AG_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec), stream()));
+}
+
+void destroy_graph(void* exec) {
+  // The graph's work may still be queued: it must finish before its memory is handed out again.
+  AG_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  AG_CUDA_CHECK(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec)));
+  release_graph_pool();
 }
 
 cudaStream_t stream() {

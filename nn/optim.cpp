@@ -1,8 +1,11 @@
 #include "nn/optim.h"
 
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <unordered_map>
+
+#include "core/backend.h"
 
 namespace ag::nn {
 
@@ -103,7 +106,29 @@ AdamW::AdamW(NamedParams params, double lr_, double beta1_, double beta2_, doubl
 
 void AdamW::step() {
   ++t_;
+  apply(math::make_adamw_step(lr, beta1, beta2, eps, weight_decay, t_), Tensor());
+}
+
+void AdamW::prepare_step(Device device) {
+  ++t_;
   const math::AdamWStep s = math::make_adamw_step(lr, beta1, beta2, eps, weight_decay, t_);
+  std::vector<float> packed(7);
+  static_assert(sizeof(s) == 7 * sizeof(float));
+  std::memcpy(packed.data(), &s, sizeof(s));
+  if (!device_step_.defined() || device_step_.device() != device) {
+    device_step_ = Tensor::from_vector(packed, {7}, device);
+  } else {
+    backend(device).copy_from_host(device_step_.data(), packed.data(), sizeof(s));
+  }
+}
+
+void AdamW::apply_prepared() {
+  AG_CHECK(device_step_.defined(), "AdamW::apply_prepared: prepare_step() was never called");
+  // The by-value scalars are those of the same step: the kernel reads the device's copy.
+  apply(math::make_adamw_step(lr, beta1, beta2, eps, weight_decay, t_), device_step_);
+}
+
+void AdamW::apply(const math::AdamWStep& s, const Tensor& device_step) {
   // Grouped by device, each group in one call: one launch for the whole model on a GPU.
   std::map<Device, std::vector<size_t>> by_device;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -124,7 +149,8 @@ void AdamW::step() {
       ms.push_back(&m_[i]);
       vs.push_back(&v_[i]);
     }
-    adamw_step_many(ps, gs, ms, vs, s);
+    const bool on_this_device = device_step.defined() && device_step.device() == device;
+    adamw_step_many(ps, gs, ms, vs, s, on_this_device ? device_step : Tensor());
   }
 }
 

@@ -41,9 +41,19 @@ class AdamW : public Optimizer {
   void load_state(const OptimizerState& state) override;
   double beta1, beta2, eps, weight_decay;
 
+  // A step in two halves, for a step captured once and replayed as a graph: prepare_step()
+  // counts the step and uploads its scalars (bias corrections, lr) to a buffer on `device`;
+  // apply_prepared() queues the update reading them from there, so a replay of it takes each
+  // step with that step's scalars. The two give exactly what step() gives. The moments must
+  // exist before a capture: run one step() first.
+  void prepare_step(Device device);
+  void apply_prepared();
+
  private:
+  void apply(const math::AdamWStep& s, const Tensor& device_step);
   int64_t t_ = 0;
   std::vector<Tensor> m_, v_;
+  Tensor device_step_;  // F32 [7]: one math::AdamWStep
 };
 
 // torch.optim.SGD semantics (momentum buffer = gradient on the first step, dampening 0).

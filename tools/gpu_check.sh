@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Everything only a GPU can show, in one command, with its outputs kept for the record:
-#   tools/gpu_check.sh [test|sanitize|bench|train|all]   (default: all)
+#   tools/gpu_check.sh [test|sanitize|bench|train|graph|all]   (default: all)
 # - test:     configure with CUDA on, build, run the whole CTest suite (CUDA tests included)
 # - sanitize: compute-sanitizer --tool memcheck over the CUDA tests
 # - bench:    bench_swiglu --device cuda (kernels up to 64M elements + one training step),
 #             bench_matmul --device cuda, and the benchmark plots
 # - train:    build/experiments/sst2 on the GPU: every variant, seed 0, full data, 10 epochs
+# - graph:    (also part of train) eager vs --cuda-graph steps/s, one epoch each, twice
 # Results (JSON and logs, with the exact commands and the GPU's name) go to
 # ${RESULTS:-tools/results}/gpu/. Needs SST-2 in ../shared/data (or AG_DATA_DIR / --data-dir).
 # On a machine where nothing can be installed, run tools/gpu_bundle.sh first where you can: it
@@ -79,5 +80,22 @@ if [[ $what == all || $what == train ]]; then
   log "$build/experiments/sst2 --ffn relu,swish,swiglu --seeds 0 --epochs 10 --device cuda --quiet --out $results/sst2 ${train_data[*]}"
   "$build/experiments/sst2" --ffn relu,swish,swiglu --seeds 0 --epochs 10 --device cuda --quiet \
     --out "$results/sst2" "${train_data[@]}" 2>&1 | tee "$results/sst2.log"
+fi
+
+if [[ $what == all || $what == train || $what == graph ]]; then
+  # Eager vs --cuda-graph steps/s, one epoch each, alternating (the metrics' timing.steps_per_s).
+  for mode in eager graph eager graph; do
+    flags=()
+    [[ $mode == graph ]] && flags=(--cuda-graph)
+    log "$build/experiments/sst2 --ffn relu,swish,swiglu --seeds 0 --epochs 1 --device cuda ${flags[*]} --quiet --out $results/sst2_$mode ${train_data[*]}"
+    rm -rf "$results/sst2_$mode"
+    "$build/experiments/sst2" --ffn relu,swish,swiglu --seeds 0 --epochs 1 --device cuda \
+      "${flags[@]}" --quiet --out "$results/sst2_$mode" "${train_data[@]}" 2>&1 |
+      tee -a "$results/sst2_$mode.log"
+    for f in relu swish swiglu; do
+      python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['timing']['steps_per_s'], d['gpu']['launches_per_step'])" \
+        "$results/sst2_$mode/${f}_seed0.json" "$mode" "$f" | tee -a "$results/eager_vs_graph.txt"
+    done
+  done
 fi
 log "done: results in $results"

@@ -42,6 +42,16 @@ AG_HD float layer_norm_backward_elem(float xhat, float dxhat, float rstd, float 
   return rstd * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
 }
 
+// argmax of a row, as torch.argmax: NaN wins, and the first of equal maxima is kept.
+AG_HD int64_t argmax_row(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < n; ++c) {
+    if (x[best] != x[best]) break;  // NaN: nothing beats it
+    if (x[c] > x[best] || x[c] != x[c]) best = c;
+  }
+  return best;
+}
+
 // cross-entropy from logits, mean over N rows: loss = (1/N) sum_n (lse_n - x_{n, t_n})
 // backward: dx_{n,c} = g/N * (softmax_{n,c} - [c == t_n])
 AG_HD float cross_entropy_backward_elem(float x, float lse, bool is_target, float g_over_n) {

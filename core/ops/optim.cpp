@@ -45,7 +45,7 @@ void adamw_step(Tensor& p, const Tensor& grad, Tensor& m, Tensor& v, const math:
 
 void adamw_step_many(const std::vector<Tensor*>& params, const std::vector<Tensor>& grads,
                      const std::vector<Tensor*>& exp_avg, const std::vector<Tensor*>& exp_avg_sq,
-                     const math::AdamWStep& s) {
+                     const math::AdamWStep& s, const Tensor& device_step) {
   AG_CHECK(grads.size() == params.size() && exp_avg.size() == params.size() &&
                exp_avg_sq.size() == params.size(),
            "adamw_step_many: ", params.size(), " params, ", grads.size(), " grads, ",
@@ -63,7 +63,41 @@ void adamw_step_many(const std::vector<Tensor*>& params, const std::vector<Tenso
     spans.push_back(
         {p.data(), grads[i].data(), exp_avg[i]->data(), exp_avg_sq[i]->data(), p.numel()});
   }
-  be(*params[0]).adamw_many(spans.data(), int64_t(spans.size()), s);
+  const math::AdamWStep* on_device = nullptr;
+  if (device_step.defined()) {
+    check_float(device_step, "adamw_step_many", "device_step");
+    check_same_device(*params[0], device_step, "adamw_step_many");
+    static_assert(sizeof(math::AdamWStep) == 7 * sizeof(float));
+    AG_CHECK(device_step.numel() == 7,
+             "adamw_step_many: device_step must hold the 7 floats of "
+             "one AdamWStep, got ",
+             to_string(device_step.shape()));
+    on_device = reinterpret_cast<const math::AdamWStep*>(device_step.data());
+  }
+  be(*params[0]).adamw_many(spans.data(), int64_t(spans.size()), s, on_device);
+}
+
+void append_step_outputs(const Tensor& loss, const Tensor& logits, Tensor& losses,
+                         Tensor& predictions, Tensor& counter) {
+  check_float(loss, "append_step_outputs", "loss");
+  check_float(logits, "append_step_outputs", "logits");
+  check_float(losses, "append_step_outputs", "losses");
+  check_int(predictions, "append_step_outputs", "predictions");
+  check_int(counter, "append_step_outputs", "counter");
+  for (const Tensor* t :
+       {&logits, static_cast<const Tensor*>(&losses), static_cast<const Tensor*>(&predictions),
+        static_cast<const Tensor*>(&counter)})
+    check_same_device(loss, *t, "append_step_outputs");
+  AG_CHECK(loss.numel() == 1 && counter.numel() == 1 && logits.ndim() == 2 &&
+               predictions.ndim() == 2 && predictions.shape()[0] == losses.numel() &&
+               losses.numel() > 0 && logits.shape()[0] <= predictions.shape()[1],
+           "append_step_outputs: loss ", to_string(loss.shape()), ", logits ",
+           to_string(logits.shape()), ", losses ", to_string(losses.shape()), ", predictions ",
+           to_string(predictions.shape()), ", counter ", to_string(counter.shape()),
+           " (want one loss, logits [rows, C], losses [n], predictions [n, >= rows], counter [1])");
+  be(loss).append_step_outputs(loss.data(), logits.data(), logits.shape()[0], logits.shape()[1],
+                               losses.data(), predictions.idata(), predictions.shape()[1],
+                               counter.idata(), losses.numel());
 }
 
 void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const math::SgdStep& s) {

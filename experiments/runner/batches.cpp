@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/backend.h"
 #include "core/error.h"
 
 namespace sst2 {
@@ -51,6 +52,22 @@ Batch BatchAssembler::gather(const std::vector<int64_t>& order, int64_t begin, i
   labels_.resize(size_t(rows));
   for (int64_t i = 0; i < rows; ++i) fill_row(i, order[size_t(begin + i)]);
   return upload(rows);
+}
+
+void BatchAssembler::gather_into(const std::vector<int64_t>& order, int64_t begin, int64_t end,
+                                 Batch& into) {
+  AG_CHECK(0 <= begin && begin < end && end <= int64_t(order.size()) && into.rows == end - begin &&
+               into.mask.defined() == with_mask_,
+           "BatchAssembler: rows [", begin, ", ", end, ") do not fit a batch of ", into.rows);
+  const int64_t rows = end - begin;
+  ids_.resize(size_t(rows * set_.seq_len));
+  mask_.resize(size_t(rows * set_.seq_len));
+  labels_.resize(size_t(rows));
+  for (int64_t i = 0; i < rows; ++i) fill_row(i, order[size_t(begin + i)]);
+  ag::Backend& be = ag::backend(device_);
+  be.copy_from_host(into.ids.idata(), ids_.data(), ids_.size() * sizeof(int32_t));
+  if (with_mask_) be.copy_from_host(into.mask.data(), mask_.data(), mask_.size() * sizeof(float));
+  be.copy_from_host(into.labels.idata(), labels_.data(), labels_.size() * sizeof(int32_t));
 }
 
 Batch BatchAssembler::range(int64_t begin, int64_t end) {

@@ -41,6 +41,9 @@ class BatchAssembler {
   BatchAssembler(const TokenizedSet& set, ag::Device device, bool with_mask);
   // The rows order[begin], ..., order[end - 1].
   Batch gather(const std::vector<int64_t>& order, int64_t begin, int64_t end);
+  // As gather, but copied into into's device buffers (which must hold end - begin rows of the
+  // same layout): a captured graph reads its inputs from fixed addresses.
+  void gather_into(const std::vector<int64_t>& order, int64_t begin, int64_t end, Batch& into);
   // The rows begin, ..., end - 1 in their stored order.
   Batch range(int64_t begin, int64_t end);
   // The host copy of the last batch's mask (filled even when the model gets no mask).

@@ -250,6 +250,11 @@ const std::vector<Option>& options() {
        [](RunConfig& c, const Json& v, const std::string& w) {
          c.device = one_of(as_text(v, w), {"cpu", "cuda"}, w);
        }},
+      {"cuda_graph", "--cuda-graph", Kind::Switch, nullptr,
+       "with --device cuda: capture one training step (forward, backward, AdamW) as a CUDA "
+       "graph and replay it for every full batch, one launch each; a last partial batch and "
+       "evaluation run eagerly. Results equal the eager run's bit for bit",
+       BOOL_KEY(cuda_graph)},
       {"threads", "--threads", Kind::Int, "N", "CPU threads (default: all hardware threads)",
        INT_KEY(threads)},
       {"out", "--out", Kind::Text, "DIR", "output directory (default runs)",
@@ -418,6 +423,13 @@ void validate(const RunConfig& c) {
   require(!c.out.empty(), "--out: empty directory name");
   require(c.log_every >= 1, "--log-every: must be >= 1");
   require(c.eval_batch >= 1, "--eval-batch: must be >= 1");
+  require(!c.cuda_graph || c.device == "cuda",
+          "--cuda-graph: needs --device cuda (the CPU runs each op as it is called; there is no "
+          "launch to save)");
+  require(!c.cuda_graph || c.optimizer == "adamw", "--cuda-graph: supports --optimizer adamw only");
+  require(!c.cuda_graph || c.clip_grad_norm == 0.0,
+          "--cuda-graph: --clip-grad-norm reads the gradient norm back every step, which a "
+          "captured step cannot do; leave clipping off");
   require(c.debug_nan_at_step >= 0, "--debug-nan-at-step: must be >= 0");
   for (const auto& f : c.eval_files) require(!f.empty(), "--eval-file: empty file name");
   check_tensor_sizes(c);
@@ -534,6 +546,7 @@ Json config_to_json(const RunConfig& c) {
   j["eps"] = c.eps;
   j["momentum"] = c.momentum;
   j["clip_grad_norm"] = c.clip_grad_norm;
+  j["cuda_graph"] = c.cuda_graph;
   j["device"] = c.device;
   j["threads"] = c.threads;
   j["out"] = c.out;

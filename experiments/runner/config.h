@@ -60,6 +60,7 @@ struct RunConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // AdamW
   double momentum = 0.9;                          // SGD
   double clip_grad_norm = 0.0;                    // 0: off
+  bool cuda_graph = false;  // replay each full training batch as one captured CUDA graph
 
   // running
   std::string device = "cpu";

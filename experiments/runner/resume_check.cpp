@@ -61,16 +61,17 @@ const Json& typed(const Json& object, const char* key, const std::string& path, 
 
 // Keys that older builds did not write, with the value that their absence means.
 const Json& added_later() {
-  static const Json keys = {{"utf8_replace", false}};
+  static const Json keys = {{"utf8_replace", false}, {"cuda_graph", false}};
   return keys;
 }
 
 }  // namespace
 
 const std::set<std::string>& resume_may_differ() {
-  static const std::set<std::string> keys = {
-      "ffn",     "seeds", "epochs", "data_dir", "vocab",     "eval_file",  "device",
-      "threads", "out",   "resume", "quiet",    "log_every", "eval_batch", "config"};
+  static const std::set<std::string>
+      keys = {"ffn",        "seeds",   "epochs",    "data_dir", "vocab", "eval_file",
+              "device",     "threads", "out",       "resume",   "quiet", "log_every",
+              "eval_batch", "config",  "cuda_graph"};  // the same numbers, replayed or not
   return keys;
 }
 

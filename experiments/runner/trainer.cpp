@@ -12,7 +12,9 @@
 #include "core/ops.h"
 #include "experiments/runner/metrics.h"
 #include "experiments/runner/resume_check.h"
+#include "experiments/runner/step_graph.h"
 #include "experiments/runner/step_launches.h"
+#include "experiments/runner/step_outputs.h"
 #include "experiments/runner/system_info.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
@@ -80,17 +82,25 @@ struct EvalResult {
   std::vector<int32_t> predictions;
 };
 
-// The steps of an epoch whose loss and predictions are still on the device. They are read
-// together (one synchronisation) at a log step, a progress refresh, or the end of the epoch.
+// The steps of an epoch whose loss and predictions still wait in StepOutputs' slots on the
+// device. They are read together (one synchronisation) at a log step, a progress refresh, or the
+// end of the epoch.
 struct PendingSteps {
-  std::vector<Tensor> losses;       // one-element, detached
-  std::vector<Tensor> predictions;  // int32 [rows]
-  std::vector<int64_t> first_row;   // index into the epoch's order of the batch's first row
+  std::vector<int64_t> slot;       // StepOutputs slot
+  std::vector<int64_t> first_row;  // index into the epoch's order of the batch's first row
+  std::vector<int64_t> rows;
   std::vector<int64_t> global_step;
+  bool empty() const { return slot.empty(); }
+  void add(int64_t s, int64_t first, int64_t n, int64_t step) {
+    slot.push_back(s);
+    first_row.push_back(first);
+    rows.push_back(n);
+    global_step.push_back(step);
+  }
   void clear() {
-    losses.clear();
-    predictions.clear();
+    slot.clear();
     first_row.clear();
+    rows.clear();
     global_step.clear();
   }
 };
@@ -133,6 +143,10 @@ class Trainer {
   void check_resumable(const Json& saved_config, const std::string& what) const;
   void train_epoch(int64_t epoch, Divergence& divergence, bool& interrupted, double& epoch_s,
                    EpochTotals& totals);
+  // One full batch, already in graph_->inputs(), through the captured graph (capturing it the
+  // first time: returns true then).
+  bool graph_step(int64_t begin, int64_t end, int64_t step, int64_t epoch, bool log_step,
+                  PendingSteps& pending);
   bool read_pending(PendingSteps& pending, const std::vector<int64_t>& order, int64_t epoch,
                     EpochTotals& totals, Divergence& divergence);
   void log_gradients(int64_t step, int64_t epoch, float loss);
@@ -165,6 +179,9 @@ class Trainer {
   double best_dev_acc_ = -1.0;
   double run_start_ = 0.0, resumed_total_s_ = 0.0;
   StepLaunches launches_;  // CUDA runs only
+  std::unique_ptr<StepOutputs> outputs_;
+  std::unique_ptr<StepGraph> graph_;  // --cuda-graph
+  int64_t eager_full_steps_ = 0;
   Json metrics_;
   std::string metrics_path_, checkpoint_path_;
   RunResult result_;
@@ -390,41 +407,62 @@ void Trainer::log_gradients(int64_t step, int64_t epoch, float loss) {
 
 bool Trainer::read_pending(PendingSteps& pending, const std::vector<int64_t>& order, int64_t epoch,
                            EpochTotals& totals, Divergence& divergence) {
-  if (pending.losses.empty()) return true;
-  std::vector<float> losses;
-  {
-    ag::NoGradGuard no_grad;
-    if (pending.losses.size() == 1) {
-      losses = {pending.losses[0].item()};
-    } else {
-      std::vector<Tensor> column;
-      column.reserve(pending.losses.size());
-      for (const Tensor& l : pending.losses) column.push_back(ag::reshape(l, {1}));
-      losses = ag::concat(column, 0).to_vector();  // one read for the whole window
-    }
-  }
-  for (size_t i = 0; i < losses.size(); ++i) {
-    if (!std::isfinite(losses[i])) {
+  if (pending.empty()) return true;
+  const StepOutputs::Host host = outputs_->read();  // one read for the whole window
+  for (size_t i = 0; i < pending.slot.size(); ++i) {
+    const size_t slot = size_t(pending.slot[i]);
+    const float loss = host.losses[slot];
+    if (!std::isfinite(loss)) {
       divergence.happened = true;
       divergence.step = pending.global_step[i];
       divergence.epoch = epoch;
-      divergence.message =
-          std::string("training loss is ") + (std::isnan(losses[i]) ? "NaN" : "Inf") + " at step " +
-          std::to_string(pending.global_step[i]) + " (epoch " + std::to_string(epoch) + ")";
+      divergence.message = std::string("training loss is ") + (std::isnan(loss) ? "NaN" : "Inf") +
+                           " at step " + std::to_string(pending.global_step[i]) + " (epoch " +
+                           std::to_string(epoch) + ")";
       pending.clear();
       return false;
     }
-    totals.loss_sum += double(losses[i]);
+    totals.loss_sum += double(loss);
     ++totals.steps_read;
-    const std::vector<int32_t> preds = pending.predictions[i].to_int_vector();
-    for (size_t r = 0; r < preds.size(); ++r) {
-      const int64_t row = order[size_t(pending.first_row[i]) + r];
+    const int32_t* preds = host.predictions.data() + slot * size_t(outputs_->max_rows());
+    for (int64_t r = 0; r < pending.rows[i]; ++r) {
+      const int64_t row = order[size_t(pending.first_row[i] + r)];
       totals.correct += preds[r] == data_.train.labels[size_t(row)] ? 1 : 0;
       ++totals.seen;
     }
   }
   pending.clear();
   return true;
+}
+
+bool Trainer::graph_step(int64_t begin, int64_t end, int64_t step, int64_t epoch, bool log_step,
+                         PendingSteps& pending) {
+  auto& adamw = static_cast<ag::nn::AdamW&>(*optimizer_);  // validate(): --optimizer adamw
+  adamw.prepare_step(Device::CUDA);
+  const bool capture = !graph_->captured();
+  int64_t slot = 0;
+  if (capture) {
+    // The eager step's work, on the static inputs, with AdamW's scalars read on the device.
+    graph_->capture(
+        [&] {
+          const Batch& in = graph_->inputs();
+          optimizer_->zero_grad();
+          const Tensor logits = model_->forward(in.ids, in.mask, dropout_gen_);
+          Tensor l = ag::cross_entropy(logits, in.labels);
+          ag::backward(l);
+          adamw.apply_prepared();
+          slot = outputs_->append(l.detach(), logits.detach());
+          return l.detach();
+        },
+        dropout_gen_, params_);
+  } else {
+    (void)graph_->replay(dropout_gen_, params_);
+    slot = outputs_->replayed();
+  }
+  pending.add(slot, begin, end - begin, step);
+  // The gradients are the step's (AdamW does not change them): the norms the eager step logs.
+  if (log_step) log_gradients(step, epoch, graph_->loss().item());
+  return capture;
 }
 
 void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupted, double& epoch_s,
@@ -436,7 +474,10 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
   const bool on_cpu = device_ == Device::CPU;
   BatchAssembler batches(train, device_, config_.padding_mask);
   PendingSteps pending;
-  pending.losses.reserve(size_t(config_.log_every) + 1);
+  if (!outputs_) {
+    // Reads come every log_every steps and at the end of an epoch: that many slots suffice.
+    outputs_ = std::make_unique<StepOutputs>(std::min(config_.log_every, steps) + 1, B, device_);
+  }
   model_->train(true);
   progress_.begin_epoch(label(), epoch, config_.epochs, steps);
 
@@ -448,25 +489,43 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     }
     const int64_t step = ++global_step_;
     const int64_t begin = s * B, end = std::min(train.rows, begin + B);
-    const Batch batch = batches.gather(order, begin, end);
-
-    if (!on_cpu) launches_.begin();
-    optimizer_->zero_grad();
-    const Tensor logits = model_->forward(batch.ids, batch.mask, dropout_gen_);
-    Tensor loss = ag::cross_entropy(logits, batch.labels);
-    if (step == config_.debug_nan_at_step) loss = ag::mul(loss, std::nanf(""));  // test hook
-    ag::backward(loss);
+    const bool full = end - begin == B;
     const bool log_step = (step - 1) % config_.log_every == 0;
-    if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
-    if (config_.clip_grad_norm > 0) ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
-    optimizer_->step();
-    if (!on_cpu) launches_.end(!log_step && end - begin == B);
-    {
-      ag::NoGradGuard no_grad;
-      pending.losses.push_back(loss.detach());
-      pending.predictions.push_back(ag::argmax(logits.detach()));
-      pending.first_row.push_back(begin);
-      pending.global_step.push_back(step);
+    // --cuda-graph: every full batch but the run's first (which creates AdamW's moments) is the
+    // graph's; the debug NaN step runs eagerly, since it changes the step.
+    const bool graphed =
+        config_.cuda_graph && full && eager_full_steps_ > 0 && step != config_.debug_nan_at_step;
+    // The batch goes to the device first: its upload is not counted as the step's work.
+    Batch batch;
+    if (graphed) {
+      if (!graph_) graph_ = std::make_unique<StepGraph>(B, train.seq_len, config_.padding_mask);
+      batches.gather_into(order, begin, end, graph_->inputs());
+    } else {
+      batch = batches.gather(order, begin, end);
+    }
+    if (!on_cpu) launches_.begin();
+    bool captured_now = false;
+    if (graphed) {
+      captured_now = graph_step(begin, end, step, epoch, log_step, pending);
+      if (captured_now) launches_.set_captured(graph_->recorded());
+    } else {
+      if (config_.cuda_graph) StepGraph::before_eager_step();
+      optimizer_->zero_grad();
+      const Tensor logits = model_->forward(batch.ids, batch.mask, dropout_gen_);
+      Tensor loss = ag::cross_entropy(logits, batch.labels);
+      if (step == config_.debug_nan_at_step) loss = ag::mul(loss, std::nanf(""));  // test hook
+      ag::backward(loss);
+      if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
+      if (config_.clip_grad_norm > 0)
+        ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
+      optimizer_->step();
+      pending.add(outputs_->append(loss.detach(), logits.detach()), begin, end - begin, step);
+      if (full) ++eager_full_steps_;
+    }
+    if (!on_cpu) {
+      using Kind = StepLaunches::Kind;
+      launches_.end(!log_step && full,
+                    graphed ? (captured_now ? Kind::Capture : Kind::Replay) : Kind::Eager);
     }
     totals.tokens += (end - begin) * train.seq_len;
 

@@ -3,6 +3,7 @@
 // allocate/free cycles of the same sizes, nor over repeated training-like steps.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -54,6 +55,54 @@ TEST(CudaParityAllocator, peak_does_not_grow_over_training_steps) {
   EXPECT_EQ(be.peak_allocated_bytes(), peak);
   ASSERT_TRUE(x.grad().defined());
   EXPECT_EQ(x.grad().device(), kGpu);
+}
+
+}  // namespace
+
+namespace {
+
+// A captured graph keeps using the addresses of its capture: a block the captured work used and
+// freed must not be handed out again while the graph lives (the next replay would write into
+// someone else's tensor), and must be once the graph is gone.
+TEST(CudaAllocatorGraphPool, blocks_of_a_live_graph_are_not_reused) {
+  SKIP_WITHOUT_CUDA();
+  if (parity::kSelfTest) GTEST_SKIP() << "the CPU backend has no graphs";
+  ag::Backend& be = ag::backend(kGpu);
+  const Shape shape = {12345};  // a size no other test here uses
+  Tensor x = Tensor::full(shape, 2.0f, kGpu);
+  Tensor out = Tensor::zeros(shape, kGpu);
+  const float* temporary = nullptr;
+  be.begin_capture();
+  {
+    const Tensor t = ag::exp(x);  // a temporary of the captured work, freed inside the capture
+    temporary = t.data();
+    be.add_inplace(out.data(), t.data(), out.numel());
+  }
+  std::shared_ptr<void> graph = be.end_capture();
+  {
+    const Tensor other = Tensor::full(shape, 7.0f, kGpu);  // same size, after the capture
+    EXPECT_NE(other.data(), temporary) << "the graph's temporary was handed out again";
+    be.launch_graph(graph);
+    be.launch_graph(graph);  // out = 2 e^2: the graph's exp wrote its own block, not `other`
+    const std::vector<float> o = out.to_vector(), v = other.to_vector();
+    EXPECT_FLOAT_EQ(o[0], 2.0f * std::exp(2.0f));
+    EXPECT_EQ(v[0], 7.0f);
+  }
+  graph.reset();  // the graph is released: its blocks are ordinary cached blocks again
+  bool reused = false;
+  std::vector<Tensor> keep;
+  for (int i = 0; i < 4 && !reused; ++i) {
+    keep.push_back(Tensor::empty(shape, kGpu));
+    reused = keep.back().data() == temporary;
+  }
+  EXPECT_TRUE(reused);
+}
+
+TEST(CudaAllocatorGraphPool, the_cpu_refuses_graphs) {
+  ag::Backend& cpu = ag::backend(ag::Device::CPU);
+  EXPECT_FALSE(cpu.supports_graphs());
+  EXPECT_THROW(cpu.begin_capture(), ag::Error);
+  EXPECT_THROW(cpu.set_random_shift(3), ag::Error);
 }
 
 }  // namespace
