@@ -52,6 +52,49 @@ TEST_P(StepSync, a_training_step_never_waits_for_the_device) {
   }
 }
 
+// The same for a step captured as a graph: a replay (AdamW's scalars uploaded, the random shift
+// moved, the graph launched) does not wait for the device either.
+TEST_P(StepSync, a_replayed_graph_step_never_waits_for_the_device) {
+  if (!ag::cuda_available()) GTEST_SKIP() << "the emulated device is switched off";
+  ClassifierConfig cfg;
+  cfg.ffn_kind = GetParam();
+  ag::Generator init(0), dropout(1);
+  TransformerClassifier model(cfg, init);
+  model.to(Device::CUDA);
+  AdamW opt(model.named_parameters(), 1e-4);
+  const int64_t B = 4, T = cfg.max_len;
+  std::vector<int32_t> ids(size_t(B * T)), labels{1, 0, 0, 1};
+  for (int64_t i = 0; i < B * T; ++i) ids[size_t(i)] = int32_t(200 + i % 89);
+  const Tensor x = Tensor::from_indices(ids, {B, T}, Device::CUDA);
+  const Tensor y = Tensor::from_indices(labels, {B}, Device::CUDA);
+  auto queue_step = [&] {
+    opt.zero_grad();
+    Tensor loss = ag::cross_entropy(model.forward(x, Tensor(), dropout), y);
+    ag::backward(loss);
+  };
+  queue_step();
+  opt.step();  // creates the moments
+  ag::Backend& be = ag::backend(Device::CUDA);
+  opt.prepare_step(Device::CUDA);
+  const uint64_t offset_at_capture = dropout.offset();
+  be.begin_capture();
+  queue_step();
+  opt.apply_prepared();
+  std::shared_ptr<void> graph = be.end_capture();
+  const uint64_t per_step = dropout.offset() - offset_at_capture;
+  be.launch_graph(graph);
+  for (int replay = 0; replay < 3; ++replay) {
+    const uint64_t before = cuda_emu::synchronizations();
+    opt.prepare_step(Device::CUDA);
+    be.set_random_shift(dropout.offset() - offset_at_capture);
+    (void)dropout.reserve(per_step);
+    be.launch_graph(graph);
+    EXPECT_EQ(cuda_emu::synchronizations() - before, 0u) << "replay " << replay;
+  }
+  be.synchronize();
+  be.set_random_shift(0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, StepSync,
                          ::testing::Values(FfnKind::Relu, FfnKind::Swish, FfnKind::SwiGLU),
                          [](const auto& info) { return std::string(ffn_kind_name(info.param)); });
