@@ -250,8 +250,13 @@ const std::vector<Option>& options() {
        [](RunConfig& c, const Json& v, const std::string& w) {
          c.device = one_of(as_text(v, w), {"cpu", "cuda"}, w);
        }},
-      {"threads", "--threads", Kind::Int, "N", "CPU threads (default: all hardware threads)",
+      {"threads", "--threads", Kind::Int, "N",
+       "CPU threads (default: all hardware threads, divided by the MPI ranks on this node)",
        INT_KEY(threads)},
+      {"data_parallel", "--data-parallel", Kind::Switch, nullptr,
+       "under mpirun/srun: train each run across all ranks, splitting every batch and "
+       "averaging gradients (default: the runs are shared out between the ranks)",
+       BOOL_KEY(data_parallel)},
       {"out", "--out", Kind::Text, "DIR", "output directory (default runs)",
        [](RunConfig& c, const Json& v, const std::string& w) { c.out = as_text(v, w); }},
       {"resume", "--resume", Kind::Switch, nullptr,
@@ -536,6 +541,7 @@ Json config_to_json(const RunConfig& c) {
   j["clip_grad_norm"] = c.clip_grad_norm;
   j["device"] = c.device;
   j["threads"] = c.threads;
+  j["data_parallel"] = c.data_parallel;
   j["out"] = c.out;
   j["resume"] = c.resume;
   j["quiet"] = c.quiet;

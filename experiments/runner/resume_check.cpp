@@ -70,7 +70,8 @@ const Json& added_later() {
 const std::set<std::string>& resume_may_differ() {
   static const std::set<std::string> keys = {
       "ffn",     "seeds", "epochs", "data_dir", "vocab",     "eval_file",  "device",
-      "threads", "out",   "resume", "quiet",    "log_every", "eval_batch", "config"};
+      "threads", "out",   "resume", "quiet",    "log_every", "eval_batch", "config",
+      "data_parallel"};
   return keys;
 }
 

@@ -10,6 +10,8 @@
 
 #include "core/backend.h"
 #include "core/ops.h"
+#include "experiments/runner/data_parallel.h"
+#include "experiments/runner/distributed.h"
 #include "experiments/runner/metrics.h"
 #include "experiments/runner/resume_check.h"
 #include "experiments/runner/system_info.h"
@@ -83,7 +85,7 @@ struct EvalResult {
 // together (one synchronisation) at a log step, a progress refresh, or the end of the epoch.
 struct PendingSteps {
   std::vector<Tensor> losses;       // one-element, detached
-  std::vector<Tensor> predictions;  // int32 [rows]
+  std::vector<Tensor> predictions;  // int32 [rows]; undefined for a placeholder shard
   std::vector<int64_t> first_row;   // index into the epoch's order of the batch's first row
   std::vector<int64_t> global_step;
   void clear() {
@@ -141,6 +143,11 @@ class Trainer {
   void prepare_eval_predictions();
   void refresh_environment();
   void write_metrics();
+  // --data-parallel over several ranks: the reductions of the training totals and of an
+  // evaluation (data_parallel.h); only rank 0 writes files.
+  bool writes_files() const { return !sync_ || dist::world().rank == 0; }
+  void reduce_totals(EpochTotals& totals) const;
+  void reduce_eval(EvalResult& r, double& loss_sum, int64_t& correct, FfnStats* stats) const;
   std::string label() const { return "[" + ffn_ + " seed " + std::to_string(seed_) + "]"; }
 
   const RunConfig& config_;
@@ -157,6 +164,7 @@ class Trainer {
   ag::nn::NamedParams params_, encoder_params_, other_params_;
   ag::Generator dropout_gen_;
   ag::Generator eval_gen_{0};  // never drawn from (eval mode has no dropout)
+  std::unique_ptr<GradientSync> sync_;  // --data-parallel with more than one rank
 
   int64_t start_epoch_ = 1;
   int64_t global_step_ = 0;
@@ -180,6 +188,9 @@ void Trainer::build_model() {
   params_ = model_->named_parameters();
   for (const auto& named : params_) {
     (in_encoder(named.first) ? encoder_params_ : other_params_).push_back(named);
+  }
+  if (config_.data_parallel && dist::multi_rank()) {
+    sync_ = std::make_unique<GradientSync>(device_, params_);
   }
   if (config_.optimizer == "sgd") {
     optimizer_ =
@@ -259,6 +270,10 @@ void Trainer::refresh_environment() {
   metrics_["device"] = ag::device_label(device_);
   metrics_["device_name"] = device_description(device_);
   metrics_["threads"] = device_ == Device::CPU ? ag::num_threads() : 0;
+  metrics_["distributed"] = Json{{"ranks", dist::world().size},
+                                 {"rank", dist::world().rank},
+                                 {"data_parallel", sync_ != nullptr},
+                                 {"all_reduce", sync_ ? Json(sync_->method()) : Json(nullptr)}};
   metrics_["build_type"] = build_type();
   metrics_["git_commit"] = git_commit();
   metrics_["peak_memory"] =
@@ -274,6 +289,7 @@ void Trainer::refresh_environment() {
 }
 
 void Trainer::write_metrics() {
+  if (!writes_files()) return;
   refresh_environment();
   write_json_atomically(metrics_path_, metrics_);
 }
@@ -413,6 +429,7 @@ bool Trainer::read_pending(PendingSteps& pending, const std::vector<int64_t>& or
     }
     totals.loss_sum += double(losses[i]);
     ++totals.steps_read;
+    if (!pending.predictions[i].defined()) continue;  // a placeholder shard counts no row
     const std::vector<int32_t> preds = pending.predictions[i].to_int_vector();
     for (size_t r = 0; r < preds.size(); ++r) {
       const int64_t row = order[size_t(pending.first_row[i]) + r];
@@ -439,19 +456,29 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
 
   const double start = now_seconds();
   for (int64_t s = 0; s < steps; ++s) {
-    if (stop_requested().load(std::memory_order_relaxed)) {
+    // With data parallelism every rank stops at the same step (or one would wait forever).
+    bool stop = stop_requested().load(std::memory_order_relaxed);
+    if (sync_) stop = dist::max(stop ? 1 : 0) != 0;
+    if (stop) {
       interrupted = true;
       return;
     }
     const int64_t step = ++global_step_;
     const int64_t begin = s * B, end = std::min(train.rows, begin + B);
-    const Batch batch = batches.gather(order, begin, end);
+    BatchShard part{begin, end, end - begin, 1.0f};
+    if (sync_) {
+      part = shard_of(begin, end, dist::world().rank, dist::world().size);
+      dropout_gen_.set_batch_split(uint64_t(part.begin - begin), uint64_t(part.end - part.begin),
+                                   uint64_t(end - begin));
+    }
+    const Batch batch = batches.gather(order, part.begin, part.end);
 
     optimizer_->zero_grad();
     const Tensor logits = model_->forward(batch.ids, batch.mask, dropout_gen_);
     Tensor loss = ag::cross_entropy(logits, batch.labels);
     if (step == config_.debug_nan_at_step) loss = ag::mul(loss, std::nanf(""));  // test hook
     ag::backward(loss);
+    if (sync_) loss = sync_->reduce(loss, part.weight);  // the whole batch's gradient and loss
     const bool log_step = (step - 1) % config_.log_every == 0;
     if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
     if (config_.clip_grad_norm > 0) ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
@@ -459,11 +486,11 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     {
       ag::NoGradGuard no_grad;
       pending.losses.push_back(loss.detach());
-      pending.predictions.push_back(ag::argmax(logits.detach()));
-      pending.first_row.push_back(begin);
+      pending.predictions.push_back(part.rows ? ag::argmax(logits.detach()) : Tensor());
+      pending.first_row.push_back(part.begin);
       pending.global_step.push_back(step);
     }
-    totals.tokens += (end - begin) * train.seq_len;
+    totals.tokens += part.rows * train.seq_len;
 
     // Values are read (a device synchronisation) only at log steps and at the end of the
     // epoch; on the CPU, where reading costs nothing, also when the progress bar redraws.
@@ -479,6 +506,7 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     }
   }
   epoch_s = now_seconds() - start;  // the last read above waited for the device
+  reduce_totals(totals);
   progress_.end_epoch();
 }
 
@@ -492,8 +520,11 @@ EvalResult Trainer::evaluate(const TokenizedSet& set, FfnStats* stats) {
   double loss_sum = 0.0;
   int64_t correct = 0;
   r.predictions.reserve(size_t(set.rows));
-  for (int64_t begin = 0; begin < set.rows; begin += config_.eval_batch) {
-    const int64_t end = std::min(set.rows, begin + config_.eval_batch);
+  // With data parallelism each rank evaluates its contiguous part of the set.
+  const BatchShard part = sync_ ? eval_shard_of(set.rows, dist::world().rank, dist::world().size)
+                                : BatchShard{0, set.rows, set.rows, 1.0f};
+  for (int64_t begin = part.begin; begin < part.end; begin += config_.eval_batch) {
+    const int64_t end = std::min(part.end, begin + config_.eval_batch);
     const Batch batch = batches.range(begin, end);
     const Tensor logits = model_->forward(batch.ids, batch.mask, eval_gen_);
     loss_sum += double(ag::cross_entropy(logits, batch.labels).item()) * double(end - begin);
@@ -522,6 +553,7 @@ EvalResult Trainer::evaluate(const TokenizedSet& set, FfnStats* stats) {
   ffn.capture = false;
   ffn.last_probe = {};
   model_->train(true);
+  if (sync_) reduce_eval(r, loss_sum, correct, stats);
   r.loss = loss_sum / double(set.rows);
   r.acc = double(correct) / double(set.rows);
   return r;
@@ -594,7 +626,26 @@ void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoc
   progress_.line(text);
 }
 
+void Trainer::reduce_totals(EpochTotals& totals) const {
+  if (!sync_) return;
+  // The loss sum is already the whole batches' (reduced every step); the counts are per rank.
+  int64_t counts[3] = {totals.correct, totals.seen, totals.tokens};
+  dist::sum(counts, 3);
+  totals.correct = counts[0];
+  totals.seen = counts[1];
+  totals.tokens = counts[2];
+}
+
+void Trainer::reduce_eval(EvalResult& r, double& loss_sum, int64_t& correct,
+                          FfnStats* stats) const {
+  dist::sum(&loss_sum, 1);
+  dist::sum(&correct, 1);
+  r.predictions = dist::all_gather(r.predictions);  // contiguous parts, in rank order
+  if (stats) stats->merge_across_ranks();
+}
+
 void Trainer::save_checkpoint(int64_t epoch) {
+  if (!writes_files()) return;
   refresh_environment();
   ag::nn::Checkpoint ckpt;
   const ag::nn::OptimizerState opt = optimizer_->state();
