@@ -44,8 +44,8 @@ class Generator {
   // the whole batch, so a dropout mask depends on an example's place in the global batch, not
   // on how many processes share it. rows = 0 ends the split.
   void set_batch_split(uint64_t first, uint64_t rows, uint64_t total) {
-    AG_CHECK(rows == 0 || first + rows <= total,
-             "Generator: batch split of rows [", first, ", ", first + rows, ") outside ", total);
+    AG_CHECK(rows == 0 || first + rows <= total, "Generator: batch split of rows [", first, ", ",
+             first + rows, ") outside ", total);
     split_first_ = first;
     split_rows_ = rows;
     split_total_ = rows == 0 ? 0 : total;

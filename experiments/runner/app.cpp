@@ -57,8 +57,9 @@ int run(const RunConfig& c) {
         "--device cuda: no CUDA device is available (or this build has no CUDA backend)");
   }
   const int64_t threads =
-      c.threads > 0 ? c.threads
-                    : default_threads(int64_t(std::thread::hardware_concurrency()), world.local_size);
+      c.threads > 0
+          ? c.threads
+          : default_threads(int64_t(std::thread::hardware_concurrency()), world.local_size);
   if (threads > 0) ag::set_num_threads(int(threads));
   // One model across the ranks: rank 0 speaks for all. Shared runs: every rank, prefixed.
   Progress progress(c.quiet || (data_parallel && world.rank != 0));
@@ -77,10 +78,11 @@ int run(const RunConfig& c) {
   progress.line(line);
 
   if (dist::multi_rank()) {
-    progress.line(data_parallel ? "sst2: --data-parallel over " + std::to_string(world.size) +
-                                      " ranks, batch " + std::to_string(c.batch) + " split among them"
-                                : describe_share(runs_of_rank(c, world.rank, world.size),
-                                                 world.rank, world.size));
+    progress.line(
+        data_parallel
+            ? "sst2: --data-parallel over " + std::to_string(world.size) + " ranks, batch " +
+                  std::to_string(c.batch) + " split among them"
+            : describe_share(runs_of_rank(c, world.rank, world.size), world.rank, world.size));
   }
 
   if (world.rank == 0 || !data_parallel) std::filesystem::create_directories(c.out);

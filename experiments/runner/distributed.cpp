@@ -1,7 +1,7 @@
 #include "experiments/runner/distributed.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -130,8 +130,8 @@ std::string rank_label() {
 }
 
 void abort_job(const std::string& message, int code) {
-  std::fprintf(stderr, "sst2: %s: %s; ending all %d ranks\n", rank_label().c_str(),
-               message.c_str(), world().size);
+  std::fprintf(stderr, "sst2: %s: %s; ending all %d ranks\n", rank_label().c_str(), message.c_str(),
+               world().size);
   std::fflush(stderr);
 #ifdef AG_HAVE_MPI
   if (g_started) MPI_Abort(MPI_COMM_WORLD, code);
@@ -161,8 +161,7 @@ void sum(int64_t* values, int64_t n) {
 #ifdef AG_HAVE_MPI
   if (!multi_rank()) return;
   in_chunks(values, n, [](int64_t* v, int k) {
-    check(MPI_Allreduce(MPI_IN_PLACE, v, k, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
-          "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, v, k, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
   });
 #else
   (void)values;

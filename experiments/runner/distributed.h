@@ -23,9 +23,9 @@ void init(int* argc, char*** argv);
 // MPI_Finalize, if init started MPI.
 void finalize();
 const World& world();
-bool multi_rank();             // world().size > 1
-bool built_with_mpi();         // AG_MPI found MPI at configure time
-std::string rank_label();      // "rank 1/4"
+bool multi_rank();         // world().size > 1
+bool built_with_mpi();     // AG_MPI found MPI at configure time
+std::string rank_label();  // "rank 1/4"
 
 // Ends every rank of the job (MPI_Abort) after printing `message` prefixed with this rank, so
 // that a failure on one rank never leaves the others waiting in a collective.

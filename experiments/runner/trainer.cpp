@@ -163,7 +163,7 @@ class Trainer {
   std::unique_ptr<ag::nn::Optimizer> optimizer_;
   ag::nn::NamedParams params_, encoder_params_, other_params_;
   ag::Generator dropout_gen_;
-  ag::Generator eval_gen_{0};  // never drawn from (eval mode has no dropout)
+  ag::Generator eval_gen_{0};           // never drawn from (eval mode has no dropout)
   std::unique_ptr<GradientSync> sync_;  // --data-parallel with more than one rank
 
   int64_t start_epoch_ = 1;
