@@ -25,6 +25,9 @@ std::string device_name();  // "NVIDIA H100 80GB HBM3"
 // This build runs the kernels on the emulated device (AG_CUDA=EMULATE, cuda/emulation): results
 // are those of the CUDA code, timings are not a GPU's.
 bool emulated();
+// Uses device `index % device count` from now on (several processes on a node, one GPU each);
+// returns the ordinal. Only before the first kernel, allocation or copy.
+int select_device(int index);
 void synchronize();  // waits for the stream, then raises any kernel-reported error
 // Kernels that find bad input (an index out of range) cannot throw: they record the first such
 // event in host-mapped memory. This synchronises and throws ag::Error describing it, if any.

@@ -10,6 +10,8 @@ namespace ag::gpu {
 
 namespace {
 
+int g_device_ordinal = 0;  // set by select_device before the runtime starts
+
 struct Runtime {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
@@ -22,7 +24,7 @@ struct Runtime {
   uint64_t random_shift_host = 0;  // the value last uploaded
 
   Runtime() {
-    AG_CUDA_CHECK(cudaSetDevice(0));
+    AG_CUDA_CHECK(cudaSetDevice(g_device_ordinal));
     int device = 0;
     AG_CUDA_CHECK(cudaGetDevice(&device));
     AG_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
@@ -160,6 +162,14 @@ int sm_count() {
 }
 DeviceErrorReport* device_error_report() {
   return runtime().device_report;
+}
+
+int select_device(int index) {
+  int count = 0;
+  AG_CUDA_CHECK(cudaGetDeviceCount(&count));
+  AG_CHECK(count > 0, "select_device: no CUDA device");
+  g_device_ordinal = index % count;
+  return g_device_ordinal;
 }
 
 bool device_present() {

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev python3 python3-matplotlib
-          graphviz git)
+          libopenmpi-dev openmpi-bin graphviz git)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,14 +5,18 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <thread>
 
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "experiments/runner/config.h"
 #include "experiments/runner/data_source.h"
+#include "experiments/runner/distributed.h"
+#include "experiments/runner/grad_allreduce.h"
 #include "experiments/runner/progress.h"
 #include "experiments/runner/summary.h"
+#include "experiments/runner/sweep_ranks.h"
 #include "experiments/runner/system_info.h"
 #include "experiments/runner/trainer.h"
 
@@ -45,12 +49,21 @@ class StopSignals {
 };
 
 int run(const RunConfig& c) {
+  const dist::World& world = dist::world();
+  const bool data_parallel = c.data_parallel && dist::multi_rank();
+  if (c.device == "cuda") select_local_gpu();  // before anything touches the device
   if (c.device == "cuda" && !ag::cuda_available()) {
     throw UsageError(
         "--device cuda: no CUDA device is available (or this build has no CUDA backend)");
   }
-  if (c.threads > 0) ag::set_num_threads(int(c.threads));
-  Progress progress(c.quiet);
+  const int64_t threads =
+      c.threads > 0
+          ? c.threads
+          : default_threads(int64_t(std::thread::hardware_concurrency()), world.local_size);
+  if (threads > 0) ag::set_num_threads(int(threads));
+  // One model across the ranks: rank 0 speaks for all. Shared runs: every rank, prefixed.
+  Progress progress(c.quiet || (data_parallel && world.rank != 0));
+  if (dist::multi_rank() && !data_parallel) progress.set_prefix(dist::rank_label() + " ");
 
   const double load_start = now_seconds();
   const ExperimentData data = load_experiment_data(c);
@@ -64,27 +77,38 @@ int run(const RunConfig& c) {
                 c.device == "cpu" ? ag::num_threads() : 0);
   progress.line(line);
 
-  std::filesystem::create_directories(c.out);
+  if (dist::multi_rank()) {
+    progress.line(
+        data_parallel
+            ? "sst2: --data-parallel over " + std::to_string(world.size) + " ranks, batch " +
+                  std::to_string(c.batch) + " split among them"
+            : describe_share(runs_of_rank(c, world.rank, world.size), world.rank, world.size));
+  }
+
+  if (world.rank == 0 || !data_parallel) std::filesystem::create_directories(c.out);
   StopSignals signals;
   bool diverged = false, interrupted = false;
   std::vector<std::string> failures;
-  for (const std::string& ffn : c.ffn) {
-    for (int64_t seed : c.seeds) {
-      const RunResult r = train_run(c, data, ffn, seed, progress);
-      if (r.status == RunStatus::Diverged) {
-        diverged = true;
-        failures.push_back(run_name(ffn, seed) + ": " + r.message);
+  for (const RunSlot& slot : runs_of_rank(c, world.rank, world.size)) {
+    const RunResult r = train_run(c, data, slot.ffn, slot.seed, progress);
+    if (r.status == RunStatus::Diverged) {
+      diverged = true;
+      const std::string name = run_name(slot.ffn, slot.seed);
+      failures.push_back(name + ": " + r.message);
+      if (!data_parallel || world.rank == 0) {
         std::fprintf(stderr,
                      "sst2: %s diverged: %s; metrics kept in %s, the remaining runs go on\n",
-                     run_name(ffn, seed).c_str(), r.message.c_str(), r.metrics_path.c_str());
-      } else if (r.status == RunStatus::Interrupted) {
-        interrupted = true;
-        break;
+                     name.c_str(), r.message.c_str(), r.metrics_path.c_str());
       }
+    } else if (r.status == RunStatus::Interrupted) {
+      interrupted = true;
+      break;
     }
-    if (interrupted) break;
   }
-  write_summary(c.out, c.ffn, c.seeds);
+  // Every rank's runs are done (or stopped) before rank 0 reads their files for the summary.
+  diverged = dist::max(diverged ? 1 : 0) != 0;
+  interrupted = dist::max(interrupted ? 1 : 0) != 0;
+  if (world.rank == 0) write_summary(c.out, c.ffn, c.seeds);
   if (interrupted) {
     std::fprintf(stderr, "sst2: interrupted; finished epochs are in %s (continue with --resume)\n",
                  c.out.c_str());
@@ -92,7 +116,9 @@ int run(const RunConfig& c) {
   }
   progress.line("sst2: metrics in " + c.out + "/, summary in " + c.out + "/summary.json");
   if (diverged) {
-    for (const auto& f : failures) std::fprintf(stderr, "sst2: diverged run: %s\n", f.c_str());
+    if (!data_parallel || world.rank == 0) {
+      for (const auto& f : failures) std::fprintf(stderr, "sst2: diverged run: %s\n", f.c_str());
+    }
     return 1;
   }
   return 0;
@@ -104,6 +130,18 @@ std::string error_line(const std::string& message) {
   return ag::printable(message);  // what a user typed may hold line breaks
 }
 
+namespace {
+
+// One process prints and exits with `code`; one rank of several ends the whole job, naming
+// itself, so the others never wait for it in a collective.
+int fail(const std::string& text, int code) {
+  if (dist::multi_rank()) dist::abort_job(text, code);
+  std::fprintf(stderr, "sst2: %s\n", text.c_str());
+  return code;
+}
+
+}  // namespace
+
 int run_sst2(const std::vector<std::string>& args) {
   try {
     const CommandLine cl = parse_command_line(args);
@@ -113,18 +151,16 @@ int run_sst2(const std::vector<std::string>& args) {
     }
     return run(cl.config);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "sst2: %s\n", error_line(e.what()).c_str());
-    return 2;
+    return fail(error_line(e.what()), 2);
   } catch (const std::bad_alloc&) {
     // Host buffers outside the engine's allocator (std::vector) say only "std::bad_alloc".
-    std::fprintf(stderr,
-                 "sst2: error: out of host memory (std::bad_alloc): the sizes of this "
-                 "configuration (--max-len, --d-model, --ffn-dim, --batch, --eval-batch, --limit) "
-                 "may be too large for this machine\n");
-    return 1;
+    return fail(
+        "error: out of host memory (std::bad_alloc): the sizes of this configuration "
+        "(--max-len, --d-model, --ffn-dim, --batch, --eval-batch, --limit) may be too large for "
+        "this machine",
+        1);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sst2: error: %s\n", error_line(e.what()).c_str());
-    return 1;
+    return fail("error: " + error_line(e.what()), 1);
   }
 }
 

@@ -255,8 +255,13 @@ const std::vector<Option>& options() {
        "graph and replay it for every full batch, one launch each; a last partial batch and "
        "evaluation run eagerly. Results equal the eager run's bit for bit",
        BOOL_KEY(cuda_graph)},
-      {"threads", "--threads", Kind::Int, "N", "CPU threads (default: all hardware threads)",
+      {"threads", "--threads", Kind::Int, "N",
+       "CPU threads (default: all hardware threads, divided by the MPI ranks on this node)",
        INT_KEY(threads)},
+      {"data_parallel", "--data-parallel", Kind::Switch, nullptr,
+       "under mpirun/srun: train each run across all ranks, splitting every batch and "
+       "averaging gradients (default: the runs are shared out between the ranks)",
+       BOOL_KEY(data_parallel)},
       {"out", "--out", Kind::Text, "DIR", "output directory (default runs)",
        [](RunConfig& c, const Json& v, const std::string& w) { c.out = as_text(v, w); }},
       {"resume", "--resume", Kind::Switch, nullptr,
@@ -427,6 +432,9 @@ void validate(const RunConfig& c) {
           "--cuda-graph: needs --device cuda (the CPU runs each op as it is called; there is no "
           "launch to save)");
   require(!c.cuda_graph || c.optimizer == "adamw", "--cuda-graph: supports --optimizer adamw only");
+  require(!c.cuda_graph || !c.data_parallel,
+          "--cuda-graph: not with --data-parallel yet (the gradient all-reduce runs between the "
+          "backward and the update, outside what a graph holds)");
   require(!c.cuda_graph || c.clip_grad_norm == 0.0,
           "--cuda-graph: --clip-grad-norm reads the gradient norm back every step, which a "
           "captured step cannot do; leave clipping off");
@@ -549,6 +557,7 @@ Json config_to_json(const RunConfig& c) {
   j["cuda_graph"] = c.cuda_graph;
   j["device"] = c.device;
   j["threads"] = c.threads;
+  j["data_parallel"] = c.data_parallel;
   j["out"] = c.out;
   j["resume"] = c.resume;
   j["quiet"] = c.quiet;

@@ -64,7 +64,8 @@ struct RunConfig {
 
   // running
   std::string device = "cpu";
-  int64_t threads = 0;  // 0: OpenMP's default (every hardware thread)
+  int64_t threads = 0;         // 0: OpenMP's default (every hardware thread; / ranks per node)
+  bool data_parallel = false;  // under MPI: one model trained across the ranks
   std::string out = "runs";
   bool resume = false;
   bool quiet = false;

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "experiments/runner/distributed.h"
 
 namespace sst2 {
 
@@ -27,6 +28,28 @@ void Histogram::merge(const Histogram& o) {
   sum_sq_ += o.sum_sq_;
   if (o.min_ < min_) min_ = o.min_;
   if (o.max_ > max_) max_ = o.max_;
+}
+
+void Histogram::pack(std::vector<double>& out) const {
+  for (int64_t c : counts_) out.push_back(double(c));
+  for (double v : {double(underflow_), double(overflow_), double(nan_), double(total_), sum_,
+                   sum_sq_, double(min_), double(max_)}) {
+    out.push_back(v);
+  }
+}
+
+Histogram Histogram::unpack(const double*& in) {
+  Histogram h;
+  for (auto& c : h.counts_) c = int64_t(*in++);
+  h.underflow_ = int64_t(*in++);
+  h.overflow_ = int64_t(*in++);
+  h.nan_ = int64_t(*in++);
+  h.total_ = int64_t(*in++);
+  h.sum_ = *in++;
+  h.sum_sq_ = *in++;
+  h.min_ = float(*in++);
+  h.max_ = float(*in++);
+  return h;
 }
 
 double Histogram::mean() const {
@@ -92,6 +115,36 @@ void FfnStats::add(const float* pre, const float* up, const float* act, const fl
     const float* o = out + r * d_model;
     for (int64_t d = 0; d < d_model; ++d) out_.add(o[d]);
   }
+}
+
+void FfnStats::merge_across_ranks() {
+  if (!dist::multi_rank()) return;
+  std::vector<double> mine;
+  for (const Histogram* h : {&pre_, &up_, &act_, &out_}) h->pack(mine);
+  for (int64_t v : {positions_, pre_negative_, act_negative_, bump_left_, bump_right_}) {
+    mine.push_back(double(v));
+  }
+  for (float m : unit_max_) mine.push_back(double(m));
+  const size_t per_rank = mine.size();
+  const std::vector<double> all = dist::all_gather(mine);
+  AG_CHECK(all.size() == per_rank * size_t(dist::world().size),
+           "FfnStats: ranks sent statistics of different sizes");
+  FfnStats merged(hidden_, gated_);
+  for (int r = 0; r < dist::world().size; ++r) {
+    const double* in = all.data() + size_t(r) * per_rank;
+    for (Histogram* h : {&merged.pre_, &merged.up_, &merged.act_, &merged.out_}) {
+      h->merge(Histogram::unpack(in));
+    }
+    for (int64_t* v : {&merged.positions_, &merged.pre_negative_, &merged.act_negative_,
+                       &merged.bump_left_, &merged.bump_right_}) {
+      *v += int64_t(*in++);
+    }
+    for (float& m : merged.unit_max_) {
+      const float v = float(*in++);
+      if (v > m) m = v;
+    }
+  }
+  *this = std::move(merged);
 }
 
 Json FfnStats::to_json() const {

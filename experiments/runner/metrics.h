@@ -41,6 +41,9 @@ class Histogram {
     }
   }
   void merge(const Histogram& other);
+  // Every field as doubles (counts below 2^53 are exact), and back: for sums across ranks.
+  void pack(std::vector<double>& out) const;
+  static Histogram unpack(const double*& in);
 
   int64_t total() const { return total_; }
   int64_t underflow() const { return underflow_; }
@@ -74,6 +77,9 @@ class FfnStats {
            int64_t d_model, const float* row_mask);
   Json to_json() const;
   int64_t positions() const { return positions_; }
+  // --data-parallel: each rank saw its part of the set; afterwards every rank holds the
+  // statistics of the whole set (distributed.h; a no-op on one rank).
+  void merge_across_ranks();
 
  private:
   int64_t hidden_;

@@ -35,13 +35,13 @@ void Progress::line(const std::string& text) {
   if (quiet_) return;
   if (drawn_) std::fputs("\r\033[K", out_);
   drawn_ = false;
-  std::fprintf(out_, "%s\n", text.c_str());
+  std::fprintf(out_, "%s%s\n", prefix_.c_str(), text.c_str());
   std::fflush(out_);
 }
 
 void Progress::begin_epoch(const std::string& label, int64_t epoch, int64_t epochs,
                            int64_t total_steps) {
-  label_ = label;
+  label_ = prefix_ + label;
   epoch_ = epoch;
   epochs_ = epochs;
   total_ = total_steps;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace sst2 {
 
@@ -24,12 +25,15 @@ class Progress {
   void update(int64_t step, double loss, double steps_per_s);
   void end_epoch();
   bool quiet() const { return quiet_; }
+  // Put before every line and bar ("rank 1/4 " when several ranks share a terminal).
+  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
 
  private:
   std::FILE* out_;
   bool quiet_;
   bool tty_;
   bool drawn_ = false;  // a bar is on screen without its newline
+  std::string prefix_;
   std::string label_;
   int64_t epoch_ = 0, epochs_ = 0, total_ = 0;
   int tenth_ = 1;  // non-tty: the next line is due at mark(tenth_), k/10 of the epoch

@@ -68,10 +68,11 @@ const Json& added_later() {
 }  // namespace
 
 const std::set<std::string>& resume_may_differ() {
-  static const std::set<std::string>
-      keys = {"ffn",        "seeds",   "epochs",    "data_dir", "vocab", "eval_file",
-              "device",     "threads", "out",       "resume",   "quiet", "log_every",
-              "eval_batch", "config",  "cuda_graph"};  // the same numbers, replayed or not
+  static const std::set<std::string> keys = {
+      "ffn",        "seeds",   "epochs",        "data_dir",  "vocab", "eval_file",
+      "device",     "threads", "out",           "resume",    "quiet", "log_every",
+      "eval_batch", "config",  "data_parallel", "cuda_graph"};  // cuda_graph: the same numbers,
+                                                                // replayed or not
   return keys;
 }
 

@@ -10,6 +10,8 @@
 
 #include "core/backend.h"
 #include "core/ops.h"
+#include "experiments/runner/data_parallel.h"
+#include "experiments/runner/distributed.h"
 #include "experiments/runner/metrics.h"
 #include "experiments/runner/resume_check.h"
 #include "experiments/runner/step_graph.h"
@@ -156,6 +158,11 @@ class Trainer {
   void prepare_eval_predictions();
   void refresh_environment();
   void write_metrics();
+  // --data-parallel over several ranks: the reductions of the training totals and of an
+  // evaluation (data_parallel.h); only rank 0 writes files.
+  bool writes_files() const { return !sync_ || dist::world().rank == 0; }
+  void reduce_totals(EpochTotals& totals) const;
+  void reduce_eval(EvalResult& r, double& loss_sum, int64_t& correct, FfnStats* stats) const;
   std::string label() const { return "[" + ffn_ + " seed " + std::to_string(seed_) + "]"; }
 
   const RunConfig& config_;
@@ -171,7 +178,8 @@ class Trainer {
   std::unique_ptr<ag::nn::Optimizer> optimizer_;
   ag::nn::NamedParams params_, encoder_params_, other_params_;
   ag::Generator dropout_gen_;
-  ag::Generator eval_gen_{0};  // never drawn from (eval mode has no dropout)
+  ag::Generator eval_gen_{0};           // never drawn from (eval mode has no dropout)
+  std::unique_ptr<GradientSync> sync_;  // --data-parallel with more than one rank
 
   int64_t start_epoch_ = 1;
   int64_t global_step_ = 0;
@@ -199,6 +207,9 @@ void Trainer::build_model() {
   params_ = model_->named_parameters();
   for (const auto& named : params_) {
     (in_encoder(named.first) ? encoder_params_ : other_params_).push_back(named);
+  }
+  if (config_.data_parallel && dist::multi_rank()) {
+    sync_ = std::make_unique<GradientSync>(device_, params_);
   }
   if (config_.optimizer == "sgd") {
     optimizer_ =
@@ -278,6 +289,10 @@ void Trainer::refresh_environment() {
   metrics_["device"] = ag::device_label(device_);
   metrics_["device_name"] = device_description(device_);
   metrics_["threads"] = device_ == Device::CPU ? ag::num_threads() : 0;
+  metrics_["distributed"] = Json{{"ranks", dist::world().size},
+                                 {"rank", dist::world().rank},
+                                 {"data_parallel", sync_ != nullptr},
+                                 {"all_reduce", sync_ ? Json(sync_->method()) : Json(nullptr)}};
   metrics_["build_type"] = build_type();
   metrics_["git_commit"] = git_commit();
   metrics_["peak_memory"] =
@@ -294,6 +309,7 @@ void Trainer::refresh_environment() {
 }
 
 void Trainer::write_metrics() {
+  if (!writes_files()) return;
   refresh_environment();
   write_json_atomically(metrics_path_, metrics_);
 }
@@ -483,7 +499,10 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
 
   const double start = now_seconds();
   for (int64_t s = 0; s < steps; ++s) {
-    if (stop_requested().load(std::memory_order_relaxed)) {
+    // With data parallelism every rank stops at the same step (or one would wait forever).
+    bool stop = stop_requested().load(std::memory_order_relaxed);
+    if (sync_) stop = dist::max(stop ? 1 : 0) != 0;
+    if (stop) {
       interrupted = true;
       return;
     }
@@ -495,13 +514,20 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     // graph's; the debug NaN step runs eagerly, since it changes the step.
     const bool graphed =
         config_.cuda_graph && full && eager_full_steps_ > 0 && step != config_.debug_nan_at_step;
+    // --data-parallel: this rank's part of the batch, its dropout keyed by the global rows.
+    BatchShard part{begin, end, end - begin, 1.0f};
+    if (sync_) {
+      part = shard_of(begin, end, dist::world().rank, dist::world().size);
+      dropout_gen_.set_batch_split(uint64_t(part.begin - begin), uint64_t(part.end - part.begin),
+                                   uint64_t(end - begin));
+    }
     // The batch goes to the device first: its upload is not counted as the step's work.
     Batch batch;
     if (graphed) {
       if (!graph_) graph_ = std::make_unique<StepGraph>(B, train.seq_len, config_.padding_mask);
       batches.gather_into(order, begin, end, graph_->inputs());
     } else {
-      batch = batches.gather(order, begin, end);
+      batch = batches.gather(order, part.begin, part.end);
     }
     if (!on_cpu) launches_.begin();
     bool captured_now = false;
@@ -515,11 +541,12 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
       Tensor loss = ag::cross_entropy(logits, batch.labels);
       if (step == config_.debug_nan_at_step) loss = ag::mul(loss, std::nanf(""));  // test hook
       ag::backward(loss);
+      if (sync_) loss = sync_->reduce(loss, part.weight);     // the whole batch's gradient and loss
       if (log_step) log_gradients(step, epoch, loss.item());  // norms before clipping
       if (config_.clip_grad_norm > 0)
         ag::nn::clip_grad_norm(params_, float(config_.clip_grad_norm));
       optimizer_->step();
-      pending.add(outputs_->append(loss.detach(), logits.detach()), begin, end - begin, step);
+      pending.add(outputs_->append(loss.detach(), logits.detach()), part.begin, part.rows, step);
       if (full) ++eager_full_steps_;
     }
     if (!on_cpu) {
@@ -527,7 +554,7 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
       launches_.end(!log_step && full,
                     graphed ? (captured_now ? Kind::Capture : Kind::Replay) : Kind::Eager);
     }
-    totals.tokens += (end - begin) * train.seq_len;
+    totals.tokens += part.rows * train.seq_len;
 
     // Values are read (a device synchronisation) only at log steps and at the end of the
     // epoch; on the CPU, where reading costs nothing, also when the progress bar redraws.
@@ -543,6 +570,7 @@ void Trainer::train_epoch(int64_t epoch, Divergence& divergence, bool& interrupt
     }
   }
   epoch_s = now_seconds() - start;  // the last read above waited for the device
+  reduce_totals(totals);
   progress_.end_epoch();
 }
 
@@ -556,8 +584,11 @@ EvalResult Trainer::evaluate(const TokenizedSet& set, FfnStats* stats) {
   double loss_sum = 0.0;
   int64_t correct = 0;
   r.predictions.reserve(size_t(set.rows));
-  for (int64_t begin = 0; begin < set.rows; begin += config_.eval_batch) {
-    const int64_t end = std::min(set.rows, begin + config_.eval_batch);
+  // With data parallelism each rank evaluates its contiguous part of the set.
+  const BatchShard part = sync_ ? eval_shard_of(set.rows, dist::world().rank, dist::world().size)
+                                : BatchShard{0, set.rows, set.rows, 1.0f};
+  for (int64_t begin = part.begin; begin < part.end; begin += config_.eval_batch) {
+    const int64_t end = std::min(part.end, begin + config_.eval_batch);
     const Batch batch = batches.range(begin, end);
     const Tensor logits = model_->forward(batch.ids, batch.mask, eval_gen_);
     loss_sum += double(ag::cross_entropy(logits, batch.labels).item()) * double(end - begin);
@@ -586,6 +617,7 @@ EvalResult Trainer::evaluate(const TokenizedSet& set, FfnStats* stats) {
   ffn.capture = false;
   ffn.last_probe = {};
   model_->train(true);
+  if (sync_) reduce_eval(r, loss_sum, correct, stats);
   r.loss = loss_sum / double(set.rows);
   r.acc = double(correct) / double(set.rows);
   return r;
@@ -658,7 +690,26 @@ void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoc
   progress_.line(text);
 }
 
+void Trainer::reduce_totals(EpochTotals& totals) const {
+  if (!sync_) return;
+  // The loss sum is already the whole batches' (reduced every step); the counts are per rank.
+  int64_t counts[3] = {totals.correct, totals.seen, totals.tokens};
+  dist::sum(counts, 3);
+  totals.correct = counts[0];
+  totals.seen = counts[1];
+  totals.tokens = counts[2];
+}
+
+void Trainer::reduce_eval(EvalResult& r, double& loss_sum, int64_t& correct,
+                          FfnStats* stats) const {
+  dist::sum(&loss_sum, 1);
+  dist::sum(&correct, 1);
+  r.predictions = dist::all_gather(r.predictions);  // contiguous parts, in rank order
+  if (stats) stats->merge_across_ranks();
+}
+
 void Trainer::save_checkpoint(int64_t epoch) {
+  if (!writes_files()) return;
   refresh_environment();
   ag::nn::Checkpoint ckpt;
   const ag::nn::OptimizerState opt = optimizer_->state();
