@@ -66,10 +66,10 @@ def tensor(data, requires_grad=False, device="cpu"):
                              "gradient; pass floats, e.g. np.asarray(data, dtype=np.float32)")
         if arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
             raise ValueError("tensor: integer values outside int32's range")
-        return _C._from_int_array(_np.ascontiguousarray(arr, dtype=_np.int32), device)
+        return _C._from_int_array(_np.asarray(arr, dtype=_np.int32, order="C"), device)
     if kind not in "fb":
         raise TypeError(f"tensor: cannot make a float32 or int32 tensor from dtype {arr.dtype}")
-    return _C._from_float_array(_np.ascontiguousarray(arr, dtype=_np.float32), device,
+    return _C._from_float_array(_np.asarray(arr, dtype=_np.float32, order="C"), device,
                                 requires_grad)
 
 
