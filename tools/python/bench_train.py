@@ -78,9 +78,13 @@ def main():
         tg.set_num_threads(a.threads)
     data = tg.sst2.load_data(config)
     py_rates, cpp_rates = [], []
-    for r in range(a.repeats):  # alternated, so a slow moment of the machine hits both
-        cpp, cpp_loss = runner_epoch(config)
-        py, losses = python_epoch(config, data)
+    for r in range(a.repeats):  # alternated, so a slow moment of the machine hits both;
+        if r % 2 == 0:           # which one goes first alternates too
+            cpp, cpp_loss = runner_epoch(config)
+            py, losses = python_epoch(config, data)
+        else:
+            py, losses = python_epoch(config, data)
+            cpp, cpp_loss = runner_epoch(config)
         cpp_rates.append(cpp)
         py_rates.append(py)
         same = abs(float(np.mean(np.float32(losses))) - cpp_loss) < 1e-6

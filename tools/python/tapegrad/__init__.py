@@ -64,7 +64,8 @@ def tensor(data, requires_grad=False, device="cpu"):
         if requires_grad:
             raise ValueError("tensor: an integer tensor (indices, targets) cannot require a "
                              "gradient; pass floats, e.g. np.asarray(data, dtype=np.float32)")
-        if arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
+        if arr.dtype != _np.int32 and arr.size and (arr.min() < _INT32.min
+                                                    or arr.max() > _INT32.max):
             raise ValueError("tensor: integer values outside int32's range")
         return _C._from_int_array(_np.asarray(arr, dtype=_np.int32, order="C"), device)
     if kind not in "fb":
