@@ -41,6 +41,7 @@ def test_numpy_round_trip_shapes_strides_and_dtypes():
     copy[0, 0] = 99  # a copy: the tensor does not change
     assert t.numpy()[0, 0] == 0
     assert np.asarray(t).shape == t.shape
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
     assert tg.zeros([2, 3]).numpy().sum() == 0 and tg.ones([2]).numpy().sum() == 2
     r1, r2 = tg.randn([3, 4], seed=5), tg.randn([3, 4], seed=5)
     np.testing.assert_array_equal(r1.numpy(), r2.numpy())

@@ -101,7 +101,11 @@ void bind_tensor(py::module_& m) {
            })
       .def("numpy", &to_numpy, "A copy of the values as a NumPy array (float32 or int32)")
       .def(
-          "__array__", [](const Tensor& t, py::object) { return to_numpy(t); },
+          "__array__",
+          [](const Tensor& t, const py::object& dtype) -> py::object {
+            py::array a = to_numpy(t);
+            return dtype.is_none() ? py::object(a) : a.attr("astype")(dtype);
+          },
           py::arg("dtype") = py::none())
       .def("item", &Tensor::item)
       .def(
