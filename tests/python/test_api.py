@@ -63,6 +63,8 @@ def test_wrong_dtypes_and_values_raise():
         tg.gelu(tg.ones([2]), approximate="fast")
     with pytest.raises(TypeError):
         tg.silu(np.ones(3))
+    with pytest.raises(TypeError, match="dim"):
+        tg.sum(tg.ones([2]), dim="a")
 
 
 def test_engine_errors_carry_the_message():

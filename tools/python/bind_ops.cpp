@@ -169,7 +169,12 @@ void bind_rows(py::module_& m) {
 std::optional<std::vector<int64_t>> dims_arg(const py::object& dim) {
   if (dim.is_none()) return std::nullopt;
   if (py::isinstance<py::int_>(dim)) return std::vector<int64_t>{dim.cast<int64_t>()};
-  return dim.cast<std::vector<int64_t>>();
+  try {
+    return dim.cast<std::vector<int64_t>>();
+  } catch (const py::cast_error&) {
+    throw py::type_error("dim must be None, an int or a sequence of ints, got " +
+                         std::string(py::str(py::type::of(dim).attr("__name__"))));
+  }
 }
 
 Tensor reduce(const Tensor& t, const std::optional<std::vector<int64_t>>& dims, bool keepdim,
