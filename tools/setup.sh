@@ -4,8 +4,11 @@
 # command to run. The CUDA Toolkit is optional: without nvcc the CUDA backend is skipped.
 set -euo pipefail
 
+# pybind11-dev python3-dev python3-numpy python3-pytest: the Python module (tools/python) and
+# its tests.
 packages=(cmake g++ make libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev python3 python3-matplotlib
-          libopenmpi-dev openmpi-bin graphviz git)
+          libopenmpi-dev openmpi-bin graphviz git pybind11-dev python3-dev python3-numpy
+          python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 #include "tools/explain_cli/tape.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -87,6 +88,45 @@ const TapeTensor& TapeRun::tensor(const std::string& name) const {
   throw std::out_of_range("no tensor named " + name + " on the tape");
 }
 
+void snapshot_nodes(size_t count, TapeRun& run, std::vector<Tensor>& handles) {
+  std::map<const TensorImpl*, int> ids;
+  for (size_t i = 0; i < handles.size(); ++i) ids.emplace(handles[i].impl(), int(i));
+  auto id_of = [&](const Tensor& t) {
+    const auto [it, inserted] = ids.emplace(t.impl(), int(handles.size()));
+    if (inserted) {
+      handles.push_back(t);
+      TapeTensor info;
+      info.id = it->second;
+      info.name = t.name().empty() ? concat("t", it->second) : t.name();
+      info.shape = t.shape();
+      info.values = t.to_vector();
+      info.leaf = t.is_leaf();
+      run.tensors.push_back(std::move(info));
+    }
+    return it->second;
+  };
+  const std::vector<Node>& nodes = ag::tape_nodes();
+  count = std::min(count, nodes.size());
+  for (size_t i = 0; i < count; ++i) {
+    TapeNode node;
+    node.index = int(i);
+    node.op = nodes[i].op;
+    for (const Tensor& in : nodes[i].inputs) {
+      if (in.defined() && in.dtype() == DType::F32) node.inputs.push_back(id_of(in));
+    }
+    node.output = id_of(nodes[i].output);
+    run.nodes.push_back(std::move(node));
+  }
+}
+
+void snapshot_grads(TapeRun& run, const std::vector<Tensor>& handles) {
+  for (size_t i = 0; i < handles.size() && i < run.tensors.size(); ++i) {
+    const Tensor g = handles[i].grad();
+    run.tensors[i].has_grad = g.defined();
+    if (g.defined()) run.tensors[i].grad = g.to_vector();
+  }
+}
+
 TapeRun run_tiny_ffn(const std::string& ffn, Device device) {
   bool known = false;
   for (const std::string& k : tiny_ffn_kinds()) known = known || k == ffn;
@@ -105,32 +145,7 @@ TapeRun run_tiny_ffn(const std::string& ffn, Device device) {
   try {
     loss = forward(ffn, device, run.description);
     // Snapshot the tape now: ag::backward frees it.
-    std::map<const TensorImpl*, int> ids;
-    auto id_of = [&](const Tensor& t) {
-      const auto [it, inserted] = ids.emplace(t.impl(), int(handles.size()));
-      if (inserted) {
-        handles.push_back(t);
-        TapeTensor info;
-        info.id = it->second;
-        info.name = t.name().empty() ? concat("t", it->second) : t.name();
-        info.shape = t.shape();
-        info.values = t.to_vector();
-        info.leaf = t.is_leaf();
-        run.tensors.push_back(std::move(info));
-      }
-      return it->second;
-    };
-    const std::vector<Node>& nodes = ag::tape_nodes();
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      TapeNode node;
-      node.index = int(i);
-      node.op = nodes[i].op;
-      for (const Tensor& in : nodes[i].inputs) {
-        if (in.defined() && in.dtype() == DType::F32) node.inputs.push_back(id_of(in));
-      }
-      node.output = id_of(nodes[i].output);
-      run.nodes.push_back(std::move(node));
-    }
+    snapshot_nodes(ag::tape_nodes().size(), run, handles);
     run.loss = loss.item();
     BackwardOptions options;
     options.retain_grads = true;  // keep the intermediate gradients to show them
@@ -139,11 +154,7 @@ TapeRun run_tiny_ffn(const std::string& ffn, Device device) {
     ag::clear_tape();
     throw;
   }
-  for (size_t i = 0; i < handles.size(); ++i) {
-    const Tensor g = handles[i].grad();
-    run.tensors[i].has_grad = g.defined();
-    if (g.defined()) run.tensors[i].grad = g.to_vector();
-  }
+  snapshot_grads(run, handles);
   return run;
 }
 

@@ -54,6 +54,14 @@ constexpr uint64_t kTinyFfnSeed = 2024;
 // tape), then runs ag::backward with retain_grads so intermediate gradients can be shown.
 TapeRun run_tiny_ffn(const std::string& ffn, Device device);
 
+// The first `count` nodes of this thread's tape into `run` (tensors numbered in order of first
+// use; F32 inputs only). `handles` receives every tensor shown, in id order, so the caller can
+// keep them alive past backward and read their gradients with snapshot_grads. Also used by the
+// Python module's to_dot, so both draw the same picture.
+void snapshot_nodes(size_t count, TapeRun& run, std::vector<Tensor>& handles);
+// Copies handles[i].grad() (when defined) into run.tensors[i].
+void snapshot_grads(TapeRun& run, const std::vector<Tensor>& handles);
+
 void print_tape(std::ostream& out, const TapeRun& run);
 Json tape_json(const TapeRun& run);
 
