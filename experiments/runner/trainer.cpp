@@ -18,6 +18,7 @@
 #include "experiments/runner/step_launches.h"
 #include "experiments/runner/step_outputs.h"
 #include "experiments/runner/system_info.h"
+#include "experiments/runner/weight_noise.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
@@ -154,6 +155,11 @@ class Trainer {
   void log_gradients(int64_t step, int64_t epoch, float loss);
   EvalResult evaluate(const TokenizedSet& set, FfnStats* stats);
   void finish_epoch(int64_t epoch, const EpochTotals& totals, double epoch_s);
+  // METRICS.md `epoch0`: dev loss, accuracy and FFN statistics of the untrained model, so that
+  // where training moved the pre-activations can be measured against where it started.
+  void record_initial_state();
+  // METRICS.md `weight_perturbation`, at the final epoch (weights are restored afterwards).
+  void record_weight_perturbation();
   void save_checkpoint(int64_t epoch);
   void prepare_eval_predictions();
   void refresh_environment();
@@ -258,6 +264,8 @@ void Trainer::init_metrics() {
   metrics_["epochs"] = Json::array();
   metrics_["steps"] = Json::array();
   metrics_["best_epoch"] = nullptr;
+  metrics_["epoch0"] = nullptr;               // filled before the first epoch
+  metrics_["weight_perturbation"] = nullptr;  // filled at the final epoch
   metrics_["best_dev_acc"] = nullptr;
   metrics_["final_dev_acc"] = nullptr;
   metrics_["dev_predictions"] =
@@ -690,6 +698,22 @@ void Trainer::finish_epoch(int64_t epoch, const EpochTotals& totals, double epoc
   progress_.line(text);
 }
 
+void Trainer::record_initial_state() {
+  // Eval mode draws no random numbers, so training afterwards is exactly what it was without.
+  FfnStats stats(hidden_, ag::nn::is_gated(kind_));
+  const EvalResult dev = evaluate(data_.dev, &stats);
+  metrics_["epoch0"] = Json{{"dev_loss", dev.loss}, {"dev_acc", dev.acc}, {"ffn", stats.to_json()}};
+}
+
+void Trainer::record_weight_perturbation() {
+  const double start = now_seconds();
+  metrics_["weight_perturbation"] = measure_weight_perturbation(params_, uint64_t(seed_), [this] {
+    const EvalResult r = evaluate(data_.dev, nullptr);
+    return LossAndAccuracy{r.loss, r.acc};
+  });
+  metrics_["weight_perturbation"]["eval_s"] = now_seconds() - start;
+}
+
 void Trainer::reduce_totals(EpochTotals& totals) const {
   if (!sync_) return;
   // The loss sum is already the whole batches' (reduced every step); the counts are per rank.
@@ -747,6 +771,7 @@ RunResult Trainer::run() {
                    std::to_string(hidden_) + "), " + std::to_string(data_.train.rows) +
                    " train / " + std::to_string(data_.dev.rows) + " dev examples");
   }
+  if (start_epoch_ == 1) record_initial_state();
   for (int64_t epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
     Divergence divergence;
     bool interrupted = false;
@@ -771,6 +796,7 @@ RunResult Trainer::run() {
       return result_;
     }
     finish_epoch(epoch, totals, epoch_s);
+    if (epoch == config_.epochs) record_weight_perturbation();
     metrics_["status"] = epoch == config_.epochs ? "finished" : "running";
     // Checkpoint first: if we die between the two, the checkpoint (which carries its own copy
     // of the metrics) is the newer one, and --resume continues from it.
