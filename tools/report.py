@@ -51,7 +51,7 @@ import argparse  # noqa: E402
 import glob  # noqa: E402
 
 from report_io import write_text_atomically  # noqa: E402
-from report_load import (GATED, histogram, load_bench, load_runs, load_summary,  # noqa: E402
+from report_load import (GATED, load_bench, load_runs, load_summary,  # noqa: E402
                          variant_sort_key)
 from report_format import DASH, fmt_int, fmt_num, fmt_pm, md_table  # noqa: E402
 from report_eval import (coverage_notes, eval_stems, figure_spec, header_line,  # noqa: E402
@@ -59,8 +59,9 @@ from report_eval import (coverage_notes, eval_stems, figure_spec, header_line,  
 from report_eval import definitions as eval_definitions  # noqa: E402
 from report_eval import significance_section as eval_significance_section  # noqa: E402
 from report_paired import paired_tables, paired_tests  # noqa: E402
-from report_stats import (GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation,  # noqa: E402
-                          finite, mean)
+from report_claims import claims_section, single_run_section  # noqa: E402
+from report_measures import epochs_to_target, grad_norm_cv, negative_kept  # noqa: E402
+from report_stats import finite, mean  # noqa: E402
 
 PROG = "report.py"
 
@@ -88,67 +89,6 @@ def join_distinct(values, empty="unknown"):
     return ", ".join(str(v) for v in d) if d else empty
 
 
-# --- per-run measurements ---------------------------------------------------------------------
-
-def epochs_to_target(run, target):
-    for e, acc in run.epoch_values("dev_acc"):
-        if acc >= target:
-            return e
-    return None
-
-
-def grad_norm_cv(run):
-    """(cv, scope): coefficient of variation (population std / mean) of the logged global
-    gradient norm after the first epoch; with a single epoch, over its second half."""
-    after = [s.get("grad_norm") for s in run.steps
-             if isinstance(s.get("epoch"), int) and s["epoch"] > 1 and finite(s.get("grad_norm"))]
-    if len(after) >= 2:
-        return coefficient_of_variation(after), "after epoch 1", len(after)
-    norms = [(s["step"], s.get("grad_norm")) for s in run.steps if finite(s.get("grad_norm"))]
-    if len(norms) >= 4 and len(run.epochs) == 1:
-        half = norms[-1][0] / 2.0
-        late = [g for st, g in norms if st > half]
-        return coefficient_of_variation(late), "second half of epoch 1", len(late)
-    return None, None, 0
-
-
-def negative_kept(run, which):
-    """Fraction of negative pre-activations (gate values for gated variants) whose activation
-    output is non-zero, and how it was obtained ('measured', 'from gate histogram', ...)."""
-    f = run.ffn_stats(which)
-    if not f:
-        return None, None
-    gated = run.ffn in GATED or run.get("model", "gated") is True
-    if not gated:
-        nf, nk = f.get("negative_fraction"), f.get("negative_kept_fraction")
-        if not finite(nf) or not finite(nk):
-            return None, None
-        if nf <= 0:
-            return None, "no negative pre-activation"
-        # relu/swish/gelu keep the sign: act(x) < 0 exactly when x < 0 and act(x) != 0.
-        return min(1.0, nk / nf), "measured"
-    act = GATE_ACTIVATION.get(run.ffn)
-    h = histogram(f, "pre_activation")
-    if act is None or h is None or h["total"] <= 0:
-        return None, None
-    n = len(h["counts"])
-    width = (h["hi"] - h["lo"]) / n
-    zero_idx = int(round((0.0 - h["lo"]) / width))
-    negatives = sum(h["counts"][:zero_idx]) + h["underflow"]
-    if negatives == 0:
-        return None, "no negative gate value"
-    threshold = ZERO_BELOW[act]
-    if threshold < h["lo"]:
-        # Only values below the histogram's range can reach the threshold: the recorded minimum
-        # decides it.
-        if h["underflow"] == 0 or (finite(h.get("min")) and h["min"] >= threshold):
-            return 1.0, "gate histogram + min"
-        return (negatives - h["underflow"]) / negatives, "gate histogram (lower bound)"
-    below = int(round((threshold - h["lo"]) / width))
-    zeros = sum(h["counts"][:below]) + h["underflow"]
-    return (negatives - zeros) / negatives, "gate histogram (0.1 bins)"
-
-
 # --- the report -------------------------------------------------------------------------------
 
 def select_runs(runs, include_unfinished):
@@ -156,7 +96,7 @@ def select_runs(runs, include_unfinished):
     none finished, or with include_unfinished), and the runs left out."""
     grouped = {}
     for r in runs:
-        grouped.setdefault(r.ffn, []).append(r)
+        grouped.setdefault(r.variant, []).append(r)
     selected, left_out, unfinished_variants = {}, [], []
     for v in sorted(grouped, key=variant_sort_key):
         rs = sorted(grouped[v], key=lambda r: r.seed)
@@ -300,7 +240,7 @@ def summary_section(by_variant, target, which, unfinished_variants):
             fmt_pm([r.last_epoch.get("dev_loss") for r in rs], 1, 4),
             fmt_pm(cvs, 1, 3),
             fmt_pm(kept, 100, 1, "%"),
-            fmt_pm(dead, 100, 1, "%") if v == "relu" else DASH,
+            fmt_pm(dead, 100, 1, "%") if rs[0].ffn == "relu" else DASH,
             params,
             fmt_pm([r.steps_per_s() for r in rs], 1, 1),
         ])
@@ -515,6 +455,7 @@ def run_report(args):
     if by_variant is not None:
         runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
         runs_lines.append("")
+        runs_lines += claims_lines(by_variant)
         stems = eval_stems(by_variant)
         notes += coverage_notes(by_variant, stems)
         table, cv_scopes, kept_methods = summary_section(by_variant, args.target_acc,
@@ -566,6 +507,17 @@ def run_report(args):
     print("%s: wrote %s and %d figure(s): %s" % (PROG, os.path.join(out_dir, "report.md"),
                                                   len(figures), ", ".join(figures)))
     return 0
+
+
+def claims_lines(by_variant):
+    """The seed's claims table and the single-run section, when the runs hold swiglu and relu or
+    swish (the variants the claims are about)."""
+    ffns = {rs[0].ffn for rs in by_variant.values() if rs}
+    if "swiglu" not in ffns or not ffns & {"relu", "swish"}:
+        return []
+    mcnemar = paired_tests(by_variant, lambda r, which: r.predictions(which))["final"]
+    lines, _ = claims_section(by_variant, mcnemar)
+    return lines + single_run_section(by_variant)
 
 
 def _missing_reason(name):

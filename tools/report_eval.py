@@ -69,7 +69,7 @@ def _run_list(runs):
     """'relu seeds 0, 1; swiglu seed 0'"""
     by = {}
     for r in runs:
-        by.setdefault(r.ffn, []).append(r.seed)
+        by.setdefault(r.variant, []).append(r.seed)
     parts = []
     for v, seeds in by.items():
         parts.append("%s seed%s %s" % (v, "s" if len(seeds) > 1 else "",

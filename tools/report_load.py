@@ -21,7 +21,10 @@ GATED = {"swiglu", "geglu"}
 
 
 def variant_sort_key(name):
-    return (VARIANT_ORDER.index(name) if name in VARIANT_ORDER else len(VARIANT_ORDER), name)
+    """Canonical FFN order; a labelled variant ("swiglu (matched params)") right after its FFN."""
+    base = name.split(" (", 1)[0]
+    return (VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER), base,
+            name)
 
 
 def variant_color(name, all_names=()):
@@ -69,6 +72,7 @@ class Run:
         if not epochs:
             raise MalformedRun("no finished epoch (status %s)" % doc.get("status", "?"))
         self.ffn = ffn
+        self.variant = ffn  # with a label of the settings that set it apart (label_variants)
         self.seed = seed
         self.epochs = sorted(epochs, key=lambda e: e["epoch"])
         steps = doc.get("steps")
@@ -198,15 +202,75 @@ def pool_histograms(hists):
     return out
 
 
-def load_runs(runs_dir, warn):
-    """Every usable run file in runs_dir, as Run objects. summary.json and bench*.json are not
-    run files; anything else ending in .json that cannot be read is named in a warning."""
-    runs = []
-    paths = sorted(glob.glob(os.path.join(runs_dir, "*.json")))
-    for path in paths:
-        base = os.path.basename(path)
-        if base == "summary.json" or base.startswith("bench"):
+# Settings that do not change a run's numbers (the runner's resume check lets them differ) or
+# that follow from others (ffn_dim from ffn_dim_base and swiglu_match_params): runs that differ
+# only in these are one setup.
+NEUTRAL_SETTINGS = {"ffn", "seeds", "epochs", "data_dir", "vocab", "eval_file", "device",
+                    "threads", "out", "resume", "quiet", "log_every", "eval_batch", "config",
+                    "data_parallel", "cuda_graph", "ffn_dim"}
+# How a setting reads in a variant's label; others read "key=value".
+SETTING_WORDS = {"swiglu_match_params": "matched params"}
+
+
+def setup_of(run):
+    """The settings that shape a run's numbers, as {key: JSON text}. swiglu_match_params only
+    matters to gated variants."""
+    out = {}
+    for k, v in run.config.items():
+        if k in NEUTRAL_SETTINGS or (k == "swiglu_match_params" and run.ffn not in GATED):
             continue
+        out[k] = json.dumps(v, sort_keys=True)
+    if run.ffn in GATED:
+        out.setdefault("swiglu_match_params", "false")  # files that predate the setting
+    return out
+
+
+def label_variants(runs):
+    """Sets run.variant: the FFN name, followed in parentheses by the settings in which the run
+    differs from the setup most runs share (e.g. "swiglu (matched params)"), so that variants
+    whose names differ only by a setting are told apart. A differing preset is named alone (it
+    implies the settings it sets)."""
+    setups = [setup_of(r) for r in runs]
+    common = {}
+    for key in sorted({k for s in setups for k in s}):
+        counts = {}
+        for s in setups:
+            if key in s:  # a key only some variants have is compared among those
+                counts[s[key]] = counts.get(s[key], 0) + 1
+        common[key] = max(sorted(counts, key=str), key=lambda v: counts[v])
+    for r, s in zip(runs, setups):
+        differ = [k for k in sorted(s) if s[k] != common[k]]
+        if "preset" in differ:
+            differ = ["preset"]
+        words = []
+        for k in differ:
+            if k in SETTING_WORDS and s.get(k) == "true":
+                words.append(SETTING_WORDS[k])
+            else:
+                value = json.loads(s[k]) if k in s else None
+                words.append("%s=%s" % (k, value if not isinstance(value, bool)
+                                        else str(value).lower()))
+        r.variant = r.ffn + (" (%s)" % ", ".join(words) if words else "")
+
+
+def run_file_paths(runs_dir):
+    """The run files of runs_dir and of its subdirectories one level down (one per setup, e.g.
+    default/ and matched/), without summaries, benchmarks, reports and checkpoints."""
+    paths = sorted(glob.glob(os.path.join(runs_dir, "*.json")))
+    for sub in sorted(glob.glob(os.path.join(runs_dir, "*", ""))):
+        if os.path.basename(os.path.dirname(sub)) in ("report", "checkpoints"):
+            continue
+        paths += sorted(glob.glob(os.path.join(sub, "*.json")))
+    return [p for p in paths
+            if os.path.basename(p) != "summary.json" and not os.path.basename(p).startswith("bench")]
+
+
+def load_runs(runs_dir, warn):
+    """Every usable run file in runs_dir (and one level of subdirectories), as Run objects with
+    their variant labels. summary.json and bench*.json are not run files; anything else ending
+    in .json that cannot be read is named in a warning."""
+    runs = []
+    for path in run_file_paths(runs_dir):
         try:
             doc = read_json(path)
         except (OSError, UnicodeDecodeError, ValueError) as e:
@@ -216,13 +280,14 @@ def load_runs(runs_dir, warn):
             runs.append(Run(path, doc))
         except MalformedRun as e:
             warn("skipping %s: not a usable run file: %s" % (path, e))
-    # Two files for one (ffn, seed) (e.g. a copy): keep the first by name, warn about the rest.
+    label_variants(runs)
+    # Two files for one (variant, seed) (e.g. a copy): keep the first by name, warn about the rest.
     seen, unique = {}, []
     for r in runs:
-        key = (r.ffn, r.seed)
+        key = (r.variant, r.seed)
         if key in seen:
             warn("skipping %s: same variant and seed (%s, seed %d) as %s"
-                 % (r.path, r.ffn, r.seed, seen[key].name))
+                 % (r.path, r.variant, r.seed, seen[key].name))
             continue
         seen[key] = r
         unique.append(r)

@@ -49,12 +49,40 @@ void expect_run_schema(const Json& run, const std::string& what) {
   }
   EXPECT_GT(run["peak_memory"]["host_rss_bytes"].get<int64_t>(), 0);
   for (const char* key : {"train_s", "total_s"}) EXPECT_TRUE(run["timing"].contains(key)) << key;
+  // The untrained model's dev statistics: an FFN record like an epoch's.
+  ASSERT_TRUE(run["epoch0"].is_object()) << "epoch0";
+  for (const char* key : {"dev_loss", "dev_acc", "ffn"}) {
+    EXPECT_TRUE(run["epoch0"].contains(key)) << "epoch0." << key;
+  }
+  std::vector<Json> ffn_records = {run["epoch0"]["ffn"]};
   for (const Json& e : run["epochs"]) {
     for (const char* key : {"epoch", "train_loss", "train_acc", "dev_loss", "dev_acc", "eval",
                             "eval_loss", "epoch_s", "steps_per_s", "tokens_per_s", "lr", "ffn"}) {
       EXPECT_TRUE(e.contains(key)) << "epochs[]." << key;
     }
-    const Json& f = e["ffn"];
+    ffn_records.push_back(e["ffn"]);
+  }
+  // A finished run's weight-noise record: 3 sizes x 5 draws, its means, and the unperturbed
+  // dev loss, which is the final epoch's (the same weights evaluated again).
+  if (run["status"] == "finished") {
+    const Json& w = run["weight_perturbation"];
+    ASSERT_TRUE(w.is_object()) << "weight_perturbation";
+    EXPECT_EQ(w["sizes"], (Json{0.01, 0.02, 0.05}));
+    EXPECT_EQ(w["draws"], 5);
+    EXPECT_DOUBLE_EQ(w["base_dev_loss"].get<double>(),
+                     run["epochs"].back()["dev_loss"].get<double>());
+    ASSERT_EQ(w["dev_loss_increase"].size(), 3u);
+    ASSERT_EQ(w["dev_acc_change"].size(), 3u);
+    ASSERT_EQ(w["mean_dev_loss_increase"].size(), 3u);
+    for (size_t s = 0; s < 3; ++s) {
+      ASSERT_EQ(w["dev_loss_increase"][s].size(), 5u);
+      double sum = 0.0;
+      for (const Json& d : w["dev_loss_increase"][s]) sum += d.get<double>();
+      EXPECT_NEAR(w["mean_dev_loss_increase"][s].get<double>(), sum / 5.0, 1e-12);
+    }
+    EXPECT_TRUE(w.contains("eval_s"));
+  }
+  for (const Json& f : ffn_records) {
     EXPECT_EQ(f["bins"], (Json{{"lo", -8.0}, {"hi", 8.0}, {"count", 160}}));
     std::vector<std::string> hists = {"pre_activation", "activation_output", "block_output"};
     if (run["ffn"] == "swiglu" || run["ffn"] == "geglu") hists.push_back("up");
@@ -276,6 +304,13 @@ TEST(Run, ResumeEqualsAnUninterruptedRun) {
     EXPECT_EQ(a["eval_predictions"], b["eval_predictions"]);
     EXPECT_EQ(a["eval_predictions"]["held_out"]["final"].size(), 10u);
     EXPECT_EQ(a["best_epoch"], b["best_epoch"]);
+    // The weight-noise measurement of the first invocation's final epoch restored the weights
+    // bit for bit (else the epochs above would differ); the last one matches.
+    Json wa = a["weight_perturbation"], wb = b["weight_perturbation"];
+    wa.erase("eval_s");
+    wb.erase("eval_s");
+    EXPECT_EQ(wa, wb);
+    EXPECT_EQ(a["epoch0"], b["epoch0"]);
     EXPECT_EQ(b["status"], "finished");
     EXPECT_EQ(b["config"]["epochs"], 3);
   }
