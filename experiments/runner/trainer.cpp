@@ -706,12 +706,11 @@ void Trainer::record_initial_state() {
 }
 
 void Trainer::record_weight_perturbation() {
-  const double start = now_seconds();
+  // No timing in the record: a run file's numbers, timings aside, are reproducible bit for bit.
   metrics_["weight_perturbation"] = measure_weight_perturbation(params_, uint64_t(seed_), [this] {
     const EvalResult r = evaluate(data_.dev, nullptr);
     return LossAndAccuracy{r.loss, r.acc};
   });
-  metrics_["weight_perturbation"]["eval_s"] = now_seconds() - start;
 }
 
 void Trainer::reduce_totals(EpochTotals& totals) const {
