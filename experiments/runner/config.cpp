@@ -272,6 +272,10 @@ const std::vector<Option>& options() {
        "log loss and gradient norms every N steps (default 50)", INT_KEY(log_every)},
       {"eval_batch", "--eval-batch", Kind::Int, "N", "evaluation batch size (default 256)",
        INT_KEY(eval_batch)},
+      {"weight_noise_draws", "--weight-noise-draws", Kind::Int, "N",
+       "draws per noise size of the final epoch's weight-noise record (METRICS.md "
+       "weight_perturbation; default 5, 0: not measured). Training is the same whatever N",
+       INT_KEY(weight_noise_draws)},
       {"debug_nan_at_step", "--debug-nan-at-step", Kind::Int, "N",
        "(testing) make the training loss NaN at global step N, to exercise divergence handling",
        INT_KEY(debug_nan_at_step)},
@@ -428,6 +432,8 @@ void validate(const RunConfig& c) {
   require(!c.out.empty(), "--out: empty directory name");
   require(c.log_every >= 1, "--log-every: must be >= 1");
   require(c.eval_batch >= 1, "--eval-batch: must be >= 1");
+  require(c.weight_noise_draws >= 0 && c.weight_noise_draws <= 1000,
+          "--weight-noise-draws: must be from 0 to 1000");
   require(!c.cuda_graph || c.device == "cuda",
           "--cuda-graph: needs --device cuda (the CPU runs each op as it is called; there is no "
           "launch to save)");
@@ -563,6 +569,7 @@ Json config_to_json(const RunConfig& c) {
   j["quiet"] = c.quiet;
   j["log_every"] = c.log_every;
   j["eval_batch"] = c.eval_batch;
+  j["weight_noise_draws"] = c.weight_noise_draws;
   j["config"] = c.config_file;
   j["debug_nan_at_step"] = c.debug_nan_at_step;
   return j;

@@ -71,6 +71,7 @@ struct RunConfig {
   bool quiet = false;
   int64_t log_every = 50;    // steps between logged losses / gradient norms
   int64_t eval_batch = 256;  // rows per evaluation batch (does not change any result's meaning)
+  int64_t weight_noise_draws = 5;  // draws per size of the final weight-noise record (0: none)
   std::string config_file;   // the --config file that was read (informational)
   int64_t debug_nan_at_step = 0;  // testing: poison the loss at this global step (0: never)
 };

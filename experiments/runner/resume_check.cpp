@@ -68,11 +68,25 @@ const Json& added_later() {
 }  // namespace
 
 const std::set<std::string>& resume_may_differ() {
-  static const std::set<std::string> keys = {
-      "ffn",        "seeds",   "epochs",        "data_dir",  "vocab", "eval_file",
-      "device",     "threads", "out",           "resume",    "quiet", "log_every",
-      "eval_batch", "config",  "data_parallel", "cuda_graph"};  // cuda_graph: the same numbers,
-                                                                // replayed or not
+  // cuda_graph: the same numbers, replayed or not. weight_noise_draws: a measurement made after
+  // the last epoch, with no effect on training.
+  static const std::set<std::string> keys = {"ffn",
+                                             "seeds",
+                                             "epochs",
+                                             "data_dir",
+                                             "vocab",
+                                             "eval_file",
+                                             "device",
+                                             "threads",
+                                             "out",
+                                             "resume",
+                                             "quiet",
+                                             "log_every",
+                                             "eval_batch",
+                                             "config",
+                                             "data_parallel",
+                                             "cuda_graph",
+                                             "weight_noise_draws"};
   return keys;
 }
 

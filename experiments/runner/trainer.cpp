@@ -707,10 +707,13 @@ void Trainer::record_initial_state() {
 
 void Trainer::record_weight_perturbation() {
   // No timing in the record: a run file's numbers, timings aside, are reproducible bit for bit.
-  metrics_["weight_perturbation"] = measure_weight_perturbation(params_, uint64_t(seed_), [this] {
-    const EvalResult r = evaluate(data_.dev, nullptr);
-    return LossAndAccuracy{r.loss, r.acc};
-  });
+  if (config_.weight_noise_draws == 0) return;  // not asked for: the record stays null
+  const int draws = int(config_.weight_noise_draws);
+  metrics_["weight_perturbation"] =
+      measure_weight_perturbation(params_, uint64_t(seed_), draws, [this] {
+        const EvalResult r = evaluate(data_.dev, nullptr);
+        return LossAndAccuracy{r.loss, r.acc};
+      });
 }
 
 void Trainer::reduce_totals(EpochTotals& totals) const {

@@ -9,7 +9,7 @@
 
 namespace sst2 {
 
-Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t seed,
+Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t seed, int draws,
                                  const std::function<LossAndAccuracy()>& evaluate) {
   ag::NoGradGuard no_grad;
   struct Saved {
@@ -38,7 +38,7 @@ Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t see
     const double size = kWeightNoiseSizes[s];
     Json per_draw = Json::array(), acc_per_draw = Json::array();
     double sum = 0.0;
-    for (int d = 0; d < kWeightNoiseDraws; ++d) {
+    for (int d = 0; d < draws; ++d) {
       for (size_t i = 0; i < matrices.size(); ++i) {
         const Saved& m = matrices[i];
         // One stream per (seed, size, draw, matrix): "NOISE" mixed in keeps it apart from the
@@ -58,11 +58,11 @@ Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t see
     }
     increase.push_back(per_draw);
     acc_change.push_back(acc_per_draw);
-    mean_increase.push_back(sum / kWeightNoiseDraws);
+    mean_increase.push_back(sum / draws);
   }
   restore();
   return Json{{"sizes", kWeightNoiseSizes},
-              {"draws", kWeightNoiseDraws},
+              {"draws", draws},
               {"scope", "every parameter with 2 or more dimensions"},
               {"base_dev_loss", base.loss},
               {"base_dev_acc", base.acc},

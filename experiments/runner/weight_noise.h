@@ -13,9 +13,9 @@
 
 namespace sst2 {
 
-// Relative noise sizes and draws per size, fixed so that runs stay comparable.
+// Relative noise sizes, fixed so that runs stay comparable. The draws per size are a setting
+// (--weight-noise-draws): draw d's noise is the same whatever their number.
 inline const std::vector<double> kWeightNoiseSizes = {0.01, 0.02, 0.05};
-constexpr int kWeightNoiseDraws = 5;
 
 struct LossAndAccuracy {
   double loss = 0.0;
@@ -30,7 +30,8 @@ struct LossAndAccuracy {
 // device and every rank. Returns the METRICS.md record:
 // {"sizes", "draws", "base_dev_loss", "base_dev_acc", "dev_loss_increase": [[per draw] per size],
 //  "dev_acc_change": [[...]], "mean_dev_loss_increase": [per size]}.
-Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t seed,
+// Requires draws >= 1.
+Json measure_weight_perturbation(const ag::nn::NamedParams& params, uint64_t seed, int draws,
                                  const std::function<LossAndAccuracy()>& evaluate);
 
 }  // namespace sst2

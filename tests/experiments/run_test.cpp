@@ -232,6 +232,47 @@ TEST(Run, MetricsFilesFollowTheContract) {
   }
 }
 
+// --weight-noise-draws: 0 leaves the record null and trains exactly as the default does; N draws
+// are the first N of the default's 5 (each draw's noise depends on its index, not on N).
+TEST(Run, WeightNoiseDrawsAreASettingThatChangesOnlyTheRecord) {
+  ScratchDir dir("noise_draws");
+  write_tiny_data(dir);
+  const auto base = std::vector<std::string>{"--ffn", "swiglu", "--epochs", "1"};
+  Json runs[3];
+  const char* draws[3] = {"5", "2", "0"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string out = dir / (std::string("draws") + draws[i]);
+    ASSERT_EQ(run_sst2(tiny_args(dir, out) + base +
+                       std::vector<std::string>{"--weight-noise-draws", draws[i]}),
+              0);
+    runs[i] = read_json(sst2::metrics_path(out, "swiglu", 0));
+    EXPECT_EQ(runs[i]["config"]["weight_noise_draws"], std::stoi(draws[i]));
+  }
+  EXPECT_TRUE(runs[2]["weight_perturbation"].is_null());
+  const Json& five = runs[0]["weight_perturbation"];
+  const Json& two = runs[1]["weight_perturbation"];
+  ASSERT_TRUE(five.is_object() && two.is_object());
+  EXPECT_EQ(two["draws"], 2);
+  for (size_t s = 0; s < 3; ++s) {
+    ASSERT_EQ(two["dev_loss_increase"][s].size(), 2u);
+    for (size_t d = 0; d < 2; ++d) {
+      EXPECT_EQ(two["dev_loss_increase"][s][d], five["dev_loss_increase"][s][d]) << s << "," << d;
+      EXPECT_EQ(two["dev_acc_change"][s][d], five["dev_acc_change"][s][d]) << s << "," << d;
+    }
+  }
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(runs[i]["epochs"].size(), 1u);
+    EXPECT_EQ(without_timings(runs[i]["epochs"][0]), without_timings(runs[0]["epochs"][0]));
+    EXPECT_EQ(runs[i]["dev_predictions"], runs[0]["dev_predictions"]);
+  }
+  std::string err;
+  EXPECT_EQ(run_sst2(tiny_args(dir, dir / "bad") + base +
+                         std::vector<std::string>{"--weight-noise-draws", "-1"},
+                     &err),
+            2);
+  EXPECT_NE(err.find("--weight-noise-draws"), std::string::npos) << err;
+}
+
 TEST(Run, MatchedSwigluHasTheParameterCountOfRelu) {
   ScratchDir dir("matched");
   write_tiny_data(dir, 16, 8);
