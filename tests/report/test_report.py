@@ -358,7 +358,7 @@ def test_bench(python, report, tmp):
 
 def test_units(report):
     sys.path.insert(0, os.path.dirname(os.path.abspath(report)))
-    import report_stats as st  # noqa: E402
+    from report import stats as st  # noqa: E402  (tools/report/)
     cases = [((10, 2), 0.03857421875), ((2, 10), 0.03857421875), ((0, 0), 1.0), ((5, 5), 1.0),
              ((0, 5), 0.0625), ((1, 9), 0.021484375), ((6, 4), 0.75390625)]
     for (b, c), want in cases:

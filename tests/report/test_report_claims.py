@@ -110,7 +110,7 @@ def test_scenarios(python, report, tmp):
 
 def test_units(report):
     sys.path.insert(0, os.path.dirname(os.path.abspath(report)))
-    import report_claims as rc  # noqa: E402
+    from report import claims as rc  # noqa: E402  (tools/report/)
     m, lo, hi, n = rc.mean_interval([1.0, 2.0, 3.0])
     half = 4.303 / 3 ** 0.5  # t(0.975, 2) * sd 1 / sqrt 3
     base.check("t-interval of 1, 2, 3", n == 3 and abs(m - 2) < 1e-12

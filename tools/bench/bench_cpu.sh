@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CPU benchmarks, in one command (about a minute on the 2-core dev machine):
-#   tools/bench_cpu.sh
+#   tools/bench/bench_cpu.sh
 # - bench_matmul:  512^3 and the SST-2 model's products, 1 and all threads (GFLOP/s)
 # - bench_swiglu:  fused vs unfused SwiGLU forward/backward, 16x32x128 .. 16M elements, 1 and all
 #                  threads, next to a memory copy; plus one SST-2 training step each way
@@ -8,7 +8,7 @@
 # Results (JSON, logs and the exact commands) go to ${RESULTS:-tools/results}/cpu/.
 # Timings on a shared or busy machine are noisy: run it on an idle one.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=${AG_BUILD_DIR:-build}
 results=${RESULTS:-tools/results}/cpu
 mkdir -p "$results"

@@ -5,7 +5,7 @@ import glob
 import json
 import os
 
-from report_stats import finite
+from .stats import finite
 
 # Canonical order and colours: a variant keeps its colour in every figure of every report.
 VARIANT_ORDER = ["relu", "swish", "gelu", "swiglu", "geglu"]

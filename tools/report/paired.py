@@ -1,8 +1,8 @@
 """McNemar's exact test between every pair of variants on paired predictions (the dev set's or
 an evaluation file's), with Holm's correction across the pairs, and its tables for report.md."""
 
-from report_format import DASH, fmt_p, md_table
-from report_stats import discordant, holm, mcnemar_exact
+from .formatting import DASH, fmt_p, md_table
+from .stats import discordant, holm, mcnemar_exact
 
 
 def paired_tests(by_variant, predictions):

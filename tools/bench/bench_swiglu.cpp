@@ -30,7 +30,7 @@
 #include "core/atomic_file.h"
 #include "core/ops.h"
 #include "core/timer.h"
-#include "tools/bench_train_step.h"
+#include "tools/bench/bench_train_step.h"
 
 namespace {
 

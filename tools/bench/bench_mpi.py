@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Data-parallel scaling of the runner: 1 rank vs N ranks (mpirun) for each model size.
 
-  tools/bench_mpi.py [--sst2 build/experiments/sst2] [--ranks 2] [--repeats 3]
-                     [--data-dir DIR --vocab FILE] [--json tools/results/cpu/bench_mpi.json]
+  tools/bench/bench_mpi.py [--sst2 build/experiments/sst2] [--ranks 2] [--repeats 3]
+                           [--data-dir DIR --vocab FILE] [--json tools/results/cpu/bench_mpi.json]
 
 Every measurement is one training epoch of the same global batch (--batch 16): one process with
 all the node's threads, then `mpirun -np N sst2 --data-parallel` with threads / N per rank.
@@ -79,7 +79,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump(doc, f, indent=2)
     with open(a.commands, "a") as f:
-        f.write("[bench_mpi] %s: tools/bench_mpi.py --ranks %d --repeats %d --json %s\n" %
+        f.write("[bench_mpi] %s: tools/bench/bench_mpi.py --ranks %d --repeats %d --json %s\n" %
                 (doc["date"], a.ranks, a.repeats, a.json))
         for c in commands:
             f.write("[bench_mpi]   %s\n" % c)

@@ -1,4 +1,4 @@
-#include "tools/bench_train_step.h"
+#include "tools/bench/bench_train_step.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,7 +3,6 @@ by variant ({ffn: [Run, ...]}, already ordered), draws one figure, writes it ato
 returns a caption (or None when the data for it is missing)."""
 
 import math
-import os
 
 import matplotlib
 
@@ -11,9 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from report_io import write_atomically  # noqa: E402
-from report_load import GATED, histogram, pool_histograms, variant_color  # noqa: E402
-from report_stats import (SILU_MIN_X, SILU_MIN_Y, finite, silu,  # noqa: E402
+from .atomic_write import write_atomically  # noqa: E402
+from .load import GATED, histogram, pool_histograms, variant_color  # noqa: E402
+from .stats import (SILU_MIN_X, SILU_MIN_Y, finite, silu,  # noqa: E402
                           silu_derivative)
 
 DPI = 130

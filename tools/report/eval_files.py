@@ -3,9 +3,9 @@
 columns, a figure, McNemar tables and notes. Every function returns nothing to add when no run
 has an evaluation file, so such reports stay as they were."""
 
-from report_format import fmt_pm
-from report_paired import paired_tables, paired_tests
-from report_stats import finite
+from .formatting import fmt_pm
+from .paired import paired_tables, paired_tests
+from .stats import finite
 
 WHICH_WORDS = {"best": "best-dev epoch", "final": "final epoch"}
 
@@ -181,7 +181,7 @@ def fig_eval_accuracy(by_variant, path, stems):
     the variant's colour) per epoch; None without evaluation files."""
     if not stems:
         return None
-    from report_plots import (_aggregate, _band_note, _plot_mean_band, _seed_label, plt,
+    from .plots import (_aggregate, _band_note, _plot_mean_band, _seed_label, plt,
                               save_figure, variant_color)
     from matplotlib.lines import Line2D
     fig, ax = plt.subplots(figsize=(7.8, 4.8))

@@ -1,8 +1,8 @@
 """Per-run measurements shared by tools/report.py's tables and its claims table: epochs to a
 dev accuracy, the steadiness of the gradient norm, the negatives an activation keeps."""
 
-from report_load import GATED, histogram
-from report_stats import GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation, finite
+from .load import GATED, histogram
+from .stats import GATE_ACTIVATION, ZERO_BELOW, coefficient_of_variation, finite
 
 
 def epochs_to_target(run, target):

@@ -1,6 +1,6 @@
 """Number and table formatting shared by tools/report.py and its section modules."""
 
-from report_stats import finite, mean, sample_std
+from .stats import finite, mean, sample_std
 
 DASH = "—"
 

@@ -5,9 +5,9 @@ with this table ("The seed's claims, tested")."""
 
 import math
 
-from report_format import DASH, fmt_p, fmt_pm, md_table
-from report_measures import grad_norm_cv, negative_kept
-from report_stats import finite
+from .formatting import DASH, fmt_p, fmt_pm, md_table
+from .measures import grad_norm_cv, negative_kept
+from .stats import finite
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 CONFIDENCE = 0.95
