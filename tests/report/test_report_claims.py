@@ -87,8 +87,10 @@ def test_scenarios(python, report, tmp):
         synthetic_runs(runs, **kwargs)
         text = report_of(python, report, runs, os.path.join(tmp, name + "_out"))
         got = verdicts(text)
-        base.check("%s: the claims table comes first" % name,
-                   text.find("## The seed's claims, tested") < text.find("## Summary"))
+        headings = re.findall(r"^## (.+)$", text, flags=re.M)
+        base.check("%s: the claims table comes first, the setup after it" % name,
+                   headings[0] == "The seed's claims, tested" and "Runs and setup" in headings
+                   and headings.index("Runs and setup") < headings.index("Summary"), str(headings))
         base.check("%s: accuracy (T1) is %s" % (name, want), got.get("T1") == want, str(got))
         if name != "noise":
             base.check("%s: weight noise (2) is %s" % (name, want), got.get("2") == want,

@@ -334,7 +334,8 @@ def claims_section(by_variant, mcnemar=None):
              "seeds; a comparison is the mean per-seed difference, oriented so that a positive "
              "number is what the claim says, with its 95% t-interval over seeds and the number "
              "of seeds n; the mark after it is that comparison's verdict alone (✓ supported, "
-             "✗ not supported, ? inconclusive).", "",
+             "✗ not supported, ? inconclusive). The runs behind it are listed under *Runs and setup* "
+             "below; every statistic is defined under the table.", "",
              md_table(["#", "claim (the seed's words)", "statistic", "value per variant",
                        "comparison: difference [95% CI] (n)", "verdict"], rows,
                       ["l", "l", "l", "l", "l", "c"]), ""]

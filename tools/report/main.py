@@ -46,9 +46,11 @@ def run_report(args):
                               fig_pre_activations, fig_swish_bump)
 
     if by_variant is not None:
-        runs_lines += header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
-        runs_lines.append("")
-        runs_lines += claims_lines(by_variant)
+        # The claims table opens the report: it is the answer; the setup behind it follows.
+        header = header_section(by_variant, args.runs_dir, left_out, unfinished, summary, notes)
+        title, setup = header[:2], header[2:]
+        runs_lines += title + claims_lines(by_variant)
+        runs_lines += ["## Runs and setup", ""] + setup + [""]
         stems = eval_stems(by_variant)
         notes += coverage_notes(by_variant, stems)
         table, cv_scopes, kept_methods = summary_section(by_variant, args.target_acc,
