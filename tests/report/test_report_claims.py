@@ -123,6 +123,9 @@ def test_units(report):
     base.check("rule: all above 0", V([(0.1, 0.3), (0.01, 0.2)], 0.05) == rc.SUPPORTED)
     base.check("rule: one below 0", V([(0.1, 0.3), (-0.3, -0.1)], 0.05) == rc.NOT_SUPPORTED)
     base.check("rule: inside the margin", V([(-0.01, 0.02)], 0.05) == rc.NOT_SUPPORTED)
+    base.check("rule: above 0 but inside the margin (real, too small to matter)",
+               V([(0.001, 0.003)], 0.05) == rc.NOT_SUPPORTED)
+    base.check("rule: above 0, reaching past the margin", V([(0.01, 0.08)], 0.05) == rc.SUPPORTED)
     base.check("rule: straddles 0 beyond the margin", V([(-0.2, 0.3)], 0.05) == rc.INCONCLUSIVE)
     base.check("rule: no interval", V([(None, None)], 0.05) == rc.INCONCLUSIVE)
 

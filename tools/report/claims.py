@@ -40,18 +40,19 @@ def mean_interval(values):
 
 def verdict(intervals, margin):
     """The rule under the table. intervals: one (lo, hi) per comparison the claim makes,
-    oriented so that a positive difference is what the claim says. supported: every interval
-    lies above 0. not supported: some interval lies below 0 (the reverse holds), or lies
-    within ±margin (the difference is too small to matter: a tie). inconclusive: otherwise,
-    or when a comparison has fewer than two seeds."""
+    oriented so that a positive difference is what the claim says. not supported: some
+    interval lies below 0 (the reverse holds), or lies within ±margin (the difference is too
+    small to matter, even where it is not zero: a tie). supported: otherwise, when every
+    interval lies above 0. inconclusive: anything else, or when a comparison has fewer than
+    two seeds."""
     if not intervals or any(lo is None or hi is None for lo, hi in intervals):
         return INCONCLUSIVE
-    if all(lo > 0 for lo, _ in intervals):
-        return SUPPORTED
     if any(hi < 0 for _, hi in intervals):
         return NOT_SUPPORTED
     if any(-margin <= lo and hi <= margin for lo, hi in intervals):
         return NOT_SUPPORTED
+    if all(lo > 0 for lo, _ in intervals):
+        return SUPPORTED
     return INCONCLUSIVE
 
 
@@ -347,16 +348,18 @@ def rule_lines(levels):
     return [
         "**Verdict rule.** For every comparison a claim makes, take the 95% t-interval of the "
         "per-seed differences (seeds paired: same seed, so the same data order; claim 4 "
-        "compares each run with itself at initialisation). *Supported*: every interval lies "
-        "above 0. *Not supported*: some interval lies below 0 (the reverse of the claim holds), "
-        "or lies inside ±margin, a difference too small to matter (margins: 1 pp for shares, "
+        "compares each run with itself at initialisation). *Not supported*: some interval lies "
+        "below 0 (the reverse of the claim holds), or lies inside ±margin, a difference too "
+        "small to matter even where it is not zero (margins: 1 pp for shares, "
         "0.5 pp accuracy, 0.002 dev loss, 0.005 train loss, 0.25 epoch, 0.02 CV). "
+        "*Supported*: otherwise, when every interval lies above 0. "
         "*Inconclusive*: anything else, or fewer than two seeds. The intervals are per "
         "comparison, not corrected for the several comparisons of a row: a row needs all of "
         "them, which is stricter, not looser.", "",
         "**Statistics.** *Negatives kept*: defined under Definitions below. *Dev-loss rise under "
         "weight noise*: the runner perturbs every parameter with two or more dimensions to "
-        "W + s·rms(W)·N(0, 1) for s in the listed sizes, five draws each, evaluates the dev loss "
+        "W + s·rms(W)·N(0, 1) for s in the listed sizes, several draws each (five by default), "
+        "evaluates the dev loss "
         "and restores the weights (`weight_perturbation` in experiments/METRICS.md); the row's "
         "value column shows the middle size, the comparisons every size. *Train loss at equal "
         "parameter count*: the last epoch's mean training loss, SwiGLU with "

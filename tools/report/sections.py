@@ -23,6 +23,19 @@ def warn(msg):
 
 # --- formatting -----------------------------------------------------------------------------
 
+def seed_ranges(seeds):
+    """[0, 1, 2, 3, 7] -> 'seeds 0-3, 7'; [4] -> 'seed 4'."""
+    seeds = sorted(set(seeds))
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts.append(str(seeds[i]) if j == i else "%d-%d" % (seeds[i], seeds[j]))
+        i = j + 1
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(parts)
+
+
 def distinct(values):
     out = []
     for v in values:
@@ -72,7 +85,7 @@ def header_section(by_variant, runs_dir, left_out, unfinished_variants, summary,
         devices.append(d)
     info = [
         ("Runs", "%d run files from `%s`" % (len(runs), runs_dir)),
-        ("Variants", ", ".join("%s (%s)" % (v, ", ".join("seed %d" % r.seed for r in rs))
+        ("Variants", ", ".join("%s (%s)" % (v, seed_ranges([r.seed for r in rs]))
                                for v, rs in by_variant.items())),
         ("Seeds", ", ".join(str(s) for s in seeds)),
         ("Epochs", "%s requested; %s recorded per run" % (join_distinct(cfg_epochs),
