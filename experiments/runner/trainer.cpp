@@ -64,11 +64,10 @@ ag::nn::ClassifierConfig classifier_config(const RunConfig& c, ag::nn::FfnKind k
   m.ffn_hidden = hidden;
   m.ffn_kind = kind;
   m.fused_ffn = !c.unfused;
-  m.norm_first = c.norm == "pre";
+  m.norm_first = c.norm == NormPlacement::Pre;
   m.dropout = float(c.dropout);
-  m.pooling = c.pooling == "cls" ? ag::nn::Pooling::Cls : ag::nn::Pooling::Mean;
-  m.positions = c.positions == "sinusoidal" ? ag::nn::PositionKind::Sinusoidal
-                                            : ag::nn::PositionKind::Learned;
+  m.pooling = c.pooling;
+  m.positions = c.positions;
   m.num_classes = 2;
   return m;
 }
@@ -123,18 +122,18 @@ struct Divergence {
 
 class Trainer {
  public:
-  Trainer(const RunConfig& config, const ExperimentData& data, const std::string& ffn, int64_t seed,
+  Trainer(const RunConfig& config, const ExperimentData& data, ag::nn::FfnKind kind, int64_t seed,
           Progress& progress)
       : config_(config),
         data_(data),
-        ffn_(ffn),
+        ffn_(ag::nn::ffn_kind_name(kind)),
         seed_(seed),
         progress_(progress),
-        device_(ag::parse_device(config.device)),
-        kind_(ag::nn::parse_ffn_kind(ffn)),
+        device_(config.device),
+        kind_(kind),
         dropout_gen_(dropout_seed(seed)),
-        metrics_path_(metrics_path(config.out, ffn, seed)),
-        checkpoint_path_(checkpoint_path(config.out, ffn, seed)) {}
+        metrics_path_(metrics_path(config.out, ffn_, seed)),
+        checkpoint_path_(checkpoint_path(config.out, ffn_, seed)) {}
 
   RunResult run();
 
@@ -217,7 +216,7 @@ void Trainer::build_model() {
   if (config_.data_parallel && dist::multi_rank()) {
     sync_ = std::make_unique<GradientSync>(device_, params_);
   }
-  if (config_.optimizer == "sgd") {
+  if (config_.optimizer == OptimizerKind::Sgd) {
     optimizer_ =
         std::make_unique<ag::nn::Sgd>(params_, config_.lr, config_.momentum, config_.weight_decay);
   } else {
@@ -746,7 +745,7 @@ void Trainer::save_checkpoint(int64_t epoch) {
   meta["seed"] = seed_;
   meta["epoch"] = epoch;
   meta["global_step"] = global_step_;
-  meta["optimizer"] = config_.optimizer;
+  meta["optimizer"] = setting_name(config_.optimizer);
   meta["optimizer_step"] = opt.step;
   meta["dropout_generator"] =
       Json{{"seed", dropout_gen_.seed()}, {"offset", dropout_gen_.offset()}};
@@ -815,7 +814,7 @@ RunResult Trainer::run() {
 
 }  // namespace
 
-RunResult train_run(const RunConfig& config, const ExperimentData& data, const std::string& ffn,
+RunResult train_run(const RunConfig& config, const ExperimentData& data, ag::nn::FfnKind ffn,
                     int64_t seed, Progress& progress) {
   Trainer trainer(config, data, ffn, seed, progress);
   return trainer.run();
