@@ -51,8 +51,8 @@ class StopSignals {
 int run(const RunConfig& c) {
   const dist::World& world = dist::world();
   const bool data_parallel = c.data_parallel && dist::multi_rank();
-  if (c.device == "cuda") select_local_gpu();  // before anything touches the device
-  if (c.device == "cuda" && !ag::cuda_available()) {
+  if (c.device == ag::Device::CUDA) select_local_gpu();  // before anything touches the device
+  if (c.device == ag::Device::CUDA && !ag::cuda_available()) {
     throw UsageError(
         "--device cuda: no CUDA device is available (or this build has no CUDA backend)");
   }
@@ -73,8 +73,8 @@ int run(const RunConfig& c) {
                 "in %.1f s; %s, threads %d",
                 (long long)data.train.rows, (long long)data.dev.rows, data.data_dir.c_str(),
                 data.vocab_path.c_str(), (long long)data.vocab_size, now_seconds() - load_start,
-                device_description(ag::parse_device(c.device)).c_str(),
-                c.device == "cpu" ? ag::num_threads() : 0);
+                device_description(c.device).c_str(),
+                c.device == ag::Device::CPU ? ag::num_threads() : 0);
   progress.line(line);
 
   if (dist::multi_rank()) {
@@ -93,7 +93,7 @@ int run(const RunConfig& c) {
     const RunResult r = train_run(c, data, slot.ffn, slot.seed, progress);
     if (r.status == RunStatus::Diverged) {
       diverged = true;
-      const std::string name = run_name(slot.ffn, slot.seed);
+      const std::string name = run_name(ag::nn::ffn_kind_name(slot.ffn), slot.seed);
       failures.push_back(name + ": " + r.message);
       if (!data_parallel || world.rank == 0) {
         std::fprintf(stderr,

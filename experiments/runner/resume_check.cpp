@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "experiments/runner/options.h"
 
 namespace sst2 {
 
@@ -59,44 +60,16 @@ const Json& typed(const Json& object, const char* key, const std::string& path, 
   return v;
 }
 
-// Keys that older builds did not write, with the value that their absence means.
-const Json& added_later() {
-  static const Json keys = {{"utf8_replace", false}, {"cuda_graph", false}};
-  return keys;
-}
-
 }  // namespace
-
-const std::set<std::string>& resume_may_differ() {
-  // cuda_graph: the same numbers, replayed or not. weight_noise_draws: a measurement made after
-  // the last epoch, with no effect on training.
-  static const std::set<std::string> keys = {"ffn",
-                                             "seeds",
-                                             "epochs",
-                                             "data_dir",
-                                             "vocab",
-                                             "eval_file",
-                                             "device",
-                                             "threads",
-                                             "out",
-                                             "resume",
-                                             "quiet",
-                                             "log_every",
-                                             "eval_batch",
-                                             "config",
-                                             "data_parallel",
-                                             "cuda_graph",
-                                             "weight_noise_draws"};
-  return keys;
-}
 
 std::optional<std::string> first_setting_difference(const Json& saved, const Json& current) {
   for (const auto& [key, value] : current.items()) {
-    if (resume_may_differ().count(key)) continue;
+    const Option* opt = find_option_by_key(key);
+    if (opt && !opt->changes_results()) continue;
     const auto it = saved.is_object() ? saved.find(key) : saved.end();
     if (it == saved.end()) {
-      const auto old = added_later().find(key);
-      if (old != added_later().end() && *old == value) continue;
+      // Made by a build before the key: it ran with the default.
+      if (opt && opt->added_later() && opt->write(RunConfig{}) == value) continue;
       return key;
     }
     if (*it != value) return key;

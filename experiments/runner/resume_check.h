@@ -13,12 +13,11 @@
 
 namespace sst2 {
 
-// Config keys that may differ between an interrupted invocation and its --resume without
-// changing what is computed (where things are, how much is shown, how many epochs in total).
-const std::set<std::string>& resume_may_differ();
-
-// The first key of `current` outside resume_may_differ() whose value in `saved` differs, or
-// nullopt. A key that builds before it did not write counts as its default when absent.
+// The first key of `current` (a recorded config) whose value in `saved` differs and whose
+// option changes results (options.h), or nullopt: settings that say where things are, how
+// much is shown, which runs and how many epochs may differ on --resume. A key that older builds
+// did not write (the table's added_later) counts as its default when absent; a key outside the
+// table (ffn_dim_base) is always compared.
 std::optional<std::string> first_setting_difference(const Json& saved, const Json& current);
 
 // A run's metrics file (METRICS.md), checked: a JSON object with schema_version 1, this run's

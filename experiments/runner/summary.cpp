@@ -18,13 +18,14 @@ Json stats_json(const std::vector<double>& values) {
 
 }  // namespace
 
-Json build_summary(const std::string& out_dir, const std::vector<std::string>& ffns,
+Json build_summary(const std::string& out_dir, const std::vector<ag::nn::FfnKind>& ffns,
                    const std::vector<int64_t>& seeds) {
   Json summary;
   summary["schema_version"] = 1;
   summary["runs"] = Json::array();
   summary["variants"] = Json::object();
-  for (const std::string& ffn : ffns) {
+  for (const ag::nn::FfnKind kind : ffns) {
+    const std::string ffn = ag::nn::ffn_kind_name(kind);
     std::vector<int64_t> used;
     std::vector<double> best, final_acc, speed;
     Json diverged = Json::array(), unfinished = Json::array();
@@ -64,7 +65,7 @@ Json build_summary(const std::string& out_dir, const std::vector<std::string>& f
   return summary;
 }
 
-void write_summary(const std::string& out_dir, const std::vector<std::string>& ffns,
+void write_summary(const std::string& out_dir, const std::vector<ag::nn::FfnKind>& ffns,
                    const std::vector<int64_t>& seeds) {
   write_json_atomically((fs::path(out_dir) / "summary.json").string(),
                         build_summary(out_dir, ffns, seeds));

@@ -9,7 +9,7 @@ namespace sst2 {
 std::vector<RunSlot> runs_of_rank(const RunConfig& config, int rank, int ranks) {
   std::vector<RunSlot> slots;
   int64_t index = 0;
-  for (const std::string& ffn : config.ffn) {
+  for (const ag::nn::FfnKind ffn : config.ffn) {
     for (int64_t seed : config.seeds) {
       if (config.data_parallel || index % ranks == rank) slots.push_back({ffn, seed, index});
       ++index;
@@ -27,7 +27,7 @@ std::string describe_share(const std::vector<RunSlot>& slots, int rank, int rank
   std::string text = "rank " + std::to_string(rank) + "/" + std::to_string(ranks) + ":";
   if (slots.empty()) return text + " no runs";
   for (size_t i = 0; i < slots.size(); ++i) {
-    text += (i ? ", " : " ") + run_name(slots[i].ffn, slots[i].seed);
+    text += (i ? ", " : " ") + run_name(ag::nn::ffn_kind_name(slots[i].ffn), slots[i].seed);
   }
   return text;
 }

@@ -10,7 +10,7 @@
 namespace sst2 {
 
 struct RunSlot {
-  std::string ffn;
+  ag::nn::FfnKind ffn = ag::nn::FfnKind::Relu;
   int64_t seed = 0;
   int64_t index = 0;  // position in the (variant, seed) order of a single process
 };

@@ -36,13 +36,14 @@ struct RunResult {
   std::string message;  // what went wrong, for Diverged
 };
 
+// A run's name and files, by its FFN variant's name (ag::nn::ffn_kind_name).
 std::string run_name(const std::string& ffn, int64_t seed);  // "swiglu_seed0"
 std::string metrics_path(const std::string& out_dir, const std::string& ffn, int64_t seed);
 std::string checkpoint_path(const std::string& out_dir, const std::string& ffn, int64_t seed);
 
 // Trains (or, with config.resume, skips or continues) one run. Throws UsageError when a
 // checkpoint does not fit the configuration, ag::Error on runtime failures.
-RunResult train_run(const RunConfig& config, const ExperimentData& data, const std::string& ffn,
+RunResult train_run(const RunConfig& config, const ExperimentData& data, ag::nn::FfnKind ffn,
                     int64_t seed, Progress& progress);
 
 // Set by the SIGINT/SIGTERM handler (installed by the app); runs stop at the next step.

@@ -7,8 +7,14 @@
 
 namespace {
 
+using ag::nn::FfnKind;
+using ag::nn::Pooling;
+using ag::nn::PositionKind;
 using sst2::CommandLine;
+using sst2::NormPlacement;
+using sst2::OptimizerKind;
 using sst2::parse_command_line;
+using sst2::Preset;
 using sst2::RunConfig;
 using sst2::UsageError;
 using namespace sst2_test;
@@ -29,32 +35,32 @@ std::string usage_error(const std::vector<std::string>& args) {
 
 TEST(Config, DefaultsAreTheSeedExperiment) {
   const RunConfig c = parse({});
-  EXPECT_EQ(c.ffn, (std::vector<std::string>{"relu", "swish", "swiglu"}));
+  EXPECT_EQ(c.ffn, (std::vector<FfnKind>{FfnKind::Relu, FfnKind::Swish, FfnKind::SwiGLU}));
   EXPECT_EQ(c.seeds, (std::vector<int64_t>{0}));
   EXPECT_EQ(c.epochs, 10);
-  EXPECT_EQ(c.preset, "default");
+  EXPECT_EQ(c.preset, Preset::Default);
   EXPECT_EQ(c.d_model, 64);
   EXPECT_EQ(c.ffn_dim, 128);
   EXPECT_EQ(c.max_len, 32);
   EXPECT_EQ(c.heads, 4);
   EXPECT_EQ(c.layers, 1);
   EXPECT_EQ(c.batch, 16);
-  EXPECT_EQ(c.optimizer, "adamw");
+  EXPECT_EQ(c.optimizer, OptimizerKind::AdamW);
   EXPECT_DOUBLE_EQ(c.lr, 1e-4);
   EXPECT_DOUBLE_EQ(c.weight_decay, 0.01);
   EXPECT_DOUBLE_EQ(c.beta1, 0.9);
   EXPECT_DOUBLE_EQ(c.beta2, 0.999);
   EXPECT_DOUBLE_EQ(c.eps, 1e-8);
   EXPECT_DOUBLE_EQ(c.dropout, 0.1);
-  EXPECT_EQ(c.norm, "pre");
-  EXPECT_EQ(c.pooling, "mean");
-  EXPECT_EQ(c.positions, "learned");
+  EXPECT_EQ(c.norm, NormPlacement::Pre);
+  EXPECT_EQ(c.pooling, Pooling::Mean);
+  EXPECT_EQ(c.positions, PositionKind::Learned);
   EXPECT_TRUE(c.padding_mask);
   EXPECT_EQ(c.limit, -1);
   EXPECT_EQ(c.dev_limit, -1);
   EXPECT_DOUBLE_EQ(c.clip_grad_norm, 0.0);
   EXPECT_EQ(c.log_every, 50);
-  EXPECT_EQ(c.device, "cpu");
+  EXPECT_EQ(c.device, ag::Device::CPU);
   EXPECT_FALSE(c.resume);
   EXPECT_FALSE(c.quiet);
   EXPECT_FALSE(c.swiglu_match_params);
@@ -63,13 +69,13 @@ TEST(Config, DefaultsAreTheSeedExperiment) {
 
 TEST(Config, OriginalPresetIsTheSeedRepository) {
   const RunConfig c = parse({"--preset", "original"});
-  EXPECT_EQ(c.preset, "original");
+  EXPECT_EQ(c.preset, Preset::Original);
   EXPECT_EQ(c.limit, 3000);
   EXPECT_EQ(c.dev_limit, 500);
-  EXPECT_EQ(c.norm, "post");
+  EXPECT_EQ(c.norm, NormPlacement::Post);
   EXPECT_EQ(c.heads, 2);
-  EXPECT_EQ(c.positions, "sinusoidal");
-  EXPECT_EQ(c.pooling, "cls");
+  EXPECT_EQ(c.positions, PositionKind::Sinusoidal);
+  EXPECT_EQ(c.pooling, Pooling::Cls);
   EXPECT_FALSE(c.padding_mask);
   EXPECT_DOUBLE_EQ(c.dropout, 0.0);
   // everything else stays at the defaults
@@ -84,7 +90,7 @@ TEST(Config, ExplicitFlagsOverrideThePreset) {
   const RunConfig c = parse({"--heads", "4", "--preset", "original", "--limit", "100"});
   EXPECT_EQ(c.heads, 4);
   EXPECT_EQ(c.limit, 100);
-  EXPECT_EQ(c.norm, "post");
+  EXPECT_EQ(c.norm, NormPlacement::Post);
 }
 
 TEST(Config, FileValuesAndFlagOverrides) {
@@ -94,13 +100,13 @@ TEST(Config, FileValuesAndFlagOverrides) {
                  "preset": "original", "heads": 8, "padding_mask": true, "quiet": true,
                  "eval_file": ["a.tsv", "b.tsv"]})");
   const RunConfig c = parse({"--config", dir / "c.json", "--lr", "0.002", "--seeds", "7"});
-  EXPECT_EQ(c.ffn, (std::vector<std::string>{"relu", "swiglu"}));
+  EXPECT_EQ(c.ffn, (std::vector<FfnKind>{FfnKind::Relu, FfnKind::SwiGLU}));
   EXPECT_EQ(c.seeds, (std::vector<int64_t>{7}));  // flag beats file
   EXPECT_DOUBLE_EQ(c.lr, 0.002);                  // flag beats file
   EXPECT_EQ(c.ffn_dim, 96);                       // file beats default
   EXPECT_EQ(c.heads, 8);                          // file beats preset
   EXPECT_TRUE(c.padding_mask);                    // file beats preset
-  EXPECT_EQ(c.norm, "post");                      // preset named in the file
+  EXPECT_EQ(c.norm, NormPlacement::Post);         // preset named in the file
   EXPECT_TRUE(c.quiet);
   EXPECT_EQ(c.eval_files, (std::vector<std::string>{"a.tsv", "b.tsv"}));
   EXPECT_EQ(c.config_file, dir / "c.json");
@@ -146,7 +152,9 @@ TEST(Config, ResolvedConfigCanBeReadBackAsAConfigFile) {
 
 TEST(Config, ListParsing) {
   EXPECT_EQ(parse({"--ffn", "relu, SiLU ,swiglu"}).ffn,
-            (std::vector<std::string>{"relu", "swish", "swiglu"}));
+            (std::vector<FfnKind>{FfnKind::Relu, FfnKind::Swish, FfnKind::SwiGLU}));
+  EXPECT_EQ(sst2::config_to_json(parse({"--ffn", "relu, SiLU ,swiglu"}))["ffn"],
+            Json::array({"relu", "swish", "swiglu"}));
   EXPECT_EQ(parse({"--seeds", "0,1,2"}).seeds, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(parse({"--seeds=5"}).seeds, (std::vector<int64_t>{5}));
   EXPECT_EQ(sst2::split_list("a,b", "x"), (std::vector<std::string>{"a", "b"}));

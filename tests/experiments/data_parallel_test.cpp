@@ -67,12 +67,12 @@ TEST(DataParallel, a_draw_not_shaped_by_the_batch_is_an_error) {
 
 TEST(SweepRanks, runs_are_dealt_out_in_single_process_order) {
   sst2::RunConfig c;
-  c.ffn = {"relu", "swish", "swiglu"};
+  c.ffn = {ag::nn::FfnKind::Relu, ag::nn::FfnKind::Swish, ag::nn::FfnKind::SwiGLU};
   c.seeds = {0, 1};
   const auto r0 = sst2::runs_of_rank(c, 0, 4), r1 = sst2::runs_of_rank(c, 1, 4);
   ASSERT_EQ(r0.size(), 2u);
-  EXPECT_EQ(r0[0].ffn, "relu");
-  EXPECT_EQ(r0[1].ffn, "swiglu");  // run 4: swiglu seed 0
+  EXPECT_EQ(r0[0].ffn, ag::nn::FfnKind::Relu);
+  EXPECT_EQ(r0[1].ffn, ag::nn::FfnKind::SwiGLU);  // run 4: swiglu seed 0
   EXPECT_EQ(r0[1].seed, 0);
   ASSERT_EQ(r1.size(), 2u);
   EXPECT_EQ(sst2::describe_share(r1, 1, 4), "rank 1/4: relu_seed1, swiglu_seed1");

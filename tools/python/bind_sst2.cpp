@@ -23,7 +23,7 @@ sst2::RunConfig config_from(const std::string& json_text) {
 }
 
 void prepare(const sst2::RunConfig& c) {
-  if (c.device == "cuda" && !cuda_available()) {
+  if (c.device == Device::CUDA && !cuda_available()) {
     throw sst2::UsageError("device cuda: no CUDA device is available (or this build has none)");
   }
   if (c.threads > 0) set_num_threads(int(c.threads));
@@ -46,8 +46,9 @@ std::string train(const std::string& json_text) {
     result = sst2::train_run(c, data, c.ffn[0], c.seeds[0], progress);
   }
   if (result.status == sst2::RunStatus::Diverged) {
-    throw RuntimeFailure("sst2: " + sst2::run_name(c.ffn[0], c.seeds[0]) + " diverged: " +
-                         result.message + "; metrics kept in " + result.metrics_path);
+    throw RuntimeFailure("sst2: " + sst2::run_name(nn::ffn_kind_name(c.ffn[0]), c.seeds[0]) +
+                         " diverged: " + result.message + "; metrics kept in " +
+                         result.metrics_path);
   }
   AG_CHECK(result.status == sst2::RunStatus::Finished, "sst2: the run was interrupted");
   std::ifstream in(result.metrics_path, std::ios::binary);
