@@ -2,7 +2,29 @@
 
 #include <string>
 
+#include "core/error.h"
+
 namespace ag::nn {
+
+const char* pooling_name(Pooling pooling) {
+  return pooling == Pooling::Cls ? "cls" : "mean";
+}
+
+Pooling parse_pooling(const std::string& name) {
+  if (name == pooling_name(Pooling::Mean)) return Pooling::Mean;
+  if (name == pooling_name(Pooling::Cls)) return Pooling::Cls;
+  fail("unknown pooling '", name, "' (expected mean or cls)");
+}
+
+const char* position_kind_name(PositionKind kind) {
+  return kind == PositionKind::Learned ? "learned" : "sinusoidal";
+}
+
+PositionKind parse_position_kind(const std::string& name) {
+  if (name == position_kind_name(PositionKind::Learned)) return PositionKind::Learned;
+  if (name == position_kind_name(PositionKind::Sinusoidal)) return PositionKind::Sinusoidal;
+  fail("unknown position encoding '", name, "' (expected learned or sinusoidal)");
+}
 
 // --- EncoderLayer --------------------------------------------------------------------------
 

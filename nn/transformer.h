@@ -30,6 +30,13 @@ class EncoderLayer : public Module {
 enum class Pooling { Mean, Cls };
 enum class PositionKind { Sinusoidal, Learned };
 
+// The names every interface spells them with (the runner's flags and metrics, the Python API):
+// "mean" / "cls", "learned" / "sinusoidal". parse_* throw ag::Error naming the choices.
+const char* pooling_name(Pooling pooling);
+Pooling parse_pooling(const std::string& name);
+const char* position_kind_name(PositionKind kind);
+PositionKind parse_position_kind(const std::string& name);
+
 struct ClassifierConfig {
   int64_t vocab_size = 30522;
   int64_t max_len = 32;

@@ -18,10 +18,14 @@ constexpr Names<NormPlacement, 2> kNorms = {
     {{NormPlacement::Pre, "pre"}, {NormPlacement::Post, "post"}}};
 constexpr Names<OptimizerKind, 2> kOptimizers = {
     {{OptimizerKind::AdamW, "adamw"}, {OptimizerKind::Sgd, "sgd"}}};
-constexpr Names<ag::nn::Pooling, 2> kPoolings = {
-    {{ag::nn::Pooling::Mean, "mean"}, {ag::nn::Pooling::Cls, "cls"}}};
-constexpr Names<ag::nn::PositionKind, 2> kPositions = {
-    {{ag::nn::PositionKind::Learned, "learned"}, {ag::nn::PositionKind::Sinusoidal, "sinusoidal"}}};
+// Pooling and positions are spelled as nn/ names them, so the runner and the Python API agree.
+const Names<ag::nn::Pooling, 2> kPoolings = {
+    {{ag::nn::Pooling::Mean, ag::nn::pooling_name(ag::nn::Pooling::Mean)},
+     {ag::nn::Pooling::Cls, ag::nn::pooling_name(ag::nn::Pooling::Cls)}}};
+const Names<ag::nn::PositionKind, 2> kPositions = {
+    {{ag::nn::PositionKind::Learned, ag::nn::position_kind_name(ag::nn::PositionKind::Learned)},
+     {ag::nn::PositionKind::Sinusoidal,
+      ag::nn::position_kind_name(ag::nn::PositionKind::Sinusoidal)}}};
 constexpr Names<ag::Device, 2> kDevices = {{{ag::Device::CPU, "cpu"}, {ag::Device::CUDA, "cuda"}}};
 
 constexpr const auto& names_of(Preset) {
@@ -33,10 +37,10 @@ constexpr const auto& names_of(NormPlacement) {
 constexpr const auto& names_of(OptimizerKind) {
   return kOptimizers;
 }
-constexpr const auto& names_of(ag::nn::Pooling) {
+const auto& names_of(ag::nn::Pooling) {
   return kPoolings;
 }
-constexpr const auto& names_of(ag::nn::PositionKind) {
+const auto& names_of(ag::nn::PositionKind) {
   return kPositions;
 }
 constexpr const auto& names_of(ag::Device) {

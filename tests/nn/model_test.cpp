@@ -283,3 +283,19 @@ TEST(ClassifierTraining, FusedAndUnfusedSwiGLUGiveTheSameLossCurve) {
 }
 
 }  // namespace
+
+// The names of pooling and position encodings: one spelling for the runner and the Python API.
+TEST(ClassifierSettingNames, RoundTripAndUnknownNamesAreErrors) {
+  for (Pooling p : {Pooling::Mean, Pooling::Cls}) EXPECT_EQ(parse_pooling(pooling_name(p)), p);
+  for (PositionKind k : {PositionKind::Learned, PositionKind::Sinusoidal})
+    EXPECT_EQ(parse_position_kind(position_kind_name(k)), k);
+  EXPECT_STREQ(pooling_name(Pooling::Cls), "cls");
+  EXPECT_STREQ(position_kind_name(PositionKind::Sinusoidal), "sinusoidal");
+  try {
+    parse_pooling("max");
+    FAIL() << "parse_pooling accepted 'max'";
+  } catch (const ag::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected mean or cls"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_position_kind("rotary"), ag::Error);
+}

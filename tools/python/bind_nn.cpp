@@ -195,11 +195,6 @@ void bind_modules(py::module_& m) {
                        bool norm_first, float dropout, const std::string& pooling,
                        const std::string& positions, int64_t classes, float emb_std, uint64_t seed,
                        OptGen gen) {
-             AG_CHECK(pooling == "mean" || pooling == "cls",
-                      "Classifier: pooling must be \"mean\" or \"cls\", got \"", pooling, "\"");
-             AG_CHECK(positions == "learned" || positions == "sinusoidal",
-                      "Classifier: positions must be \"learned\" or \"sinusoidal\", got \"",
-                      positions, "\"");
              ClassifierConfig c;
              c.vocab_size = vocab;
              c.max_len = max_len;
@@ -211,9 +206,8 @@ void bind_modules(py::module_& m) {
              c.fused_ffn = fused;
              c.norm_first = norm_first;
              c.dropout = dropout;
-             c.pooling = pooling == "cls" ? Pooling::Cls : Pooling::Mean;
-             c.positions =
-                 positions == "sinusoidal" ? PositionKind::Sinusoidal : PositionKind::Learned;
+             c.pooling = parse_pooling(pooling);
+             c.positions = parse_position_kind(positions);
              c.num_classes = classes;
              c.embedding_std = emb_std;
              InitGen g(seed, gen);
