@@ -12,7 +12,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -91,4 +91,4 @@ void attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
   });
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 // Every runtime call goes through this: a failure names the call, the file and line, and
 // CUDA's own message ("out of memory", "an illegal memory access was encountered", ...).
@@ -133,4 +133,4 @@ class Scratch {
   size_t bytes_;
 };
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

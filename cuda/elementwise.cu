@@ -5,7 +5,7 @@
 #include "cuda/kernels.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -196,4 +196,4 @@ void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64
   launch_map(Dropout{x, y, p, seed, offset, random_shift()}, n, aligned16(x) && aligned16(y));
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -12,7 +12,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -116,4 +116,4 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
          device_error_report());
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -11,7 +11,7 @@
 #include "cuda/kernels.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -91,4 +91,4 @@ void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float
   });
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -17,7 +17,7 @@
 #include "core/math/plans.h"
 #include "core/math/unary.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 // --- runtime (cuda/runtime.cu) ---------------------------------------------------------------
 bool device_present();      // a CUDA device is visible (never throws)
@@ -130,4 +130,4 @@ void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWSt
                 const math::AdamWStep* device_step);
 void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s);
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -3,7 +3,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -46,4 +46,4 @@ void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch,
   launch(copy_2d_kernel, grid, kThreads, src, src_pitch, dst, dst_pitch, rows, cols, accumulate);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

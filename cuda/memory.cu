@@ -13,7 +13,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -181,4 +181,4 @@ void copy(void* dst, const void* src, size_t bytes) {
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -4,7 +4,7 @@
 #include "cuda/kernels.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -81,4 +81,4 @@ void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s
   launch_map(Sgd{p, g, buf, s}, n);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

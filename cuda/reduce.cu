@@ -6,7 +6,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -103,4 +103,4 @@ void sum_squares(const float* x, int64_t n, float* y) {
   launch(sum_partials_kernel<kBlock>, 1, kBlock, partial.as<double>(), blocks, y);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -12,7 +12,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -319,4 +319,4 @@ void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
   launch(argmax_kernel, grid_for(rows), kThreads, x, out, rows, cols);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

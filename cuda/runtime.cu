@@ -6,7 +6,7 @@
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -240,4 +240,4 @@ void event_destroy(void* event) {
     (void)cudaGetLastError();  // teardown: nothing to report, and nothing left for the next check
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda
