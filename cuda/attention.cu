@@ -10,7 +10,7 @@
 #include "core/math/rows.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
 namespace ag::cuda {
 
@@ -72,9 +72,9 @@ __global__ void attention_softmax_backward_kernel(const float* __restrict__ y, c
 
 }  // namespace
 
-void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
-                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
-                       uint64_t offset) {
+void CudaBackend::attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                                    int64_t rows, int64_t n, int64_t rows_per_batch, float scale,
+                                    float p, uint64_t seed, uint64_t offset) {
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_kernel<kBlock>, row_grid(rows), kBlock, x, key_mask, y, y_drop, n,
@@ -82,8 +82,9 @@ void attention_softmax(const float* x, const float* key_mask, float* y, float* y
   });
 }
 
-void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
-                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset) {
+void CudaBackend::attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
+                                             int64_t rows, int64_t n, float scale, float p,
+                                             uint64_t seed, uint64_t offset) {
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_backward_kernel<kBlock>, row_grid(rows), kBlock, y, gy_drop, gx, n,

@@ -4,7 +4,7 @@
 #include <cub/block/block_reduce.cuh>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
 namespace ag::cuda {
 
@@ -72,7 +72,7 @@ __global__ void sum_partials_kernel(const double* __restrict__ partial, int n,
 
 }  // namespace
 
-void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
+void CudaBackend::reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
   const int64_t n_out = plan.keep.numel, n_red = plan.reduce.numel;
   if (n_out <= 0) return;
   if (n_red <= 0) {
@@ -89,7 +89,7 @@ void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
   }
 }
 
-void sum_squares(const float* x, int64_t n, float* y) {
+void CudaBackend::sum_squares(const float* x, int64_t n, float* y) {
   constexpr int kBlock = 256;
   if (n <= 0) {
     fill(y, 1, 0.0f);

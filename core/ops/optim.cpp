@@ -1,6 +1,5 @@
 // Non-differentiable tensor utilities: optimizer steps, in-place scaling, norms, copies.
 #include "core/ops/op_util.h"
-#include "cpu/kernels.h"
 
 namespace ag {
 
@@ -133,10 +132,10 @@ void copy_(Tensor& dst, const Tensor& src) {
 }
 
 void set_num_threads(int n) {
-  cpu::set_num_threads(n);
+  backend(Device::CPU).set_num_threads(n);
 }
 int num_threads() {
-  return cpu::num_threads();
+  return backend(Device::CPU).num_threads();
 }
 
 }  // namespace ag

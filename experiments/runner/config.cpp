@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "experiments/runner/size_limits.h"
 #include "nn/ffn.h"

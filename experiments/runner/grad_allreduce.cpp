@@ -6,7 +6,7 @@
 #include "experiments/runner/distributed.h"
 
 #ifdef AG_RUNNER_CUDA
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 #endif
 #ifdef AG_RUNNER_NCCL
 #include "cuda/nccl.h"
