@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/ops.h"
 
 namespace ag {
 
@@ -95,6 +96,14 @@ bool cuda_available() {
 bool cuda_emulated() {
   const Registered& r = registered(Device::CUDA);
   return r.count > 0 && r.registration.emulated;
+}
+
+void set_num_threads(int n) {
+  backend(Device::CPU).set_num_threads(n);
+}
+
+int num_threads() {
+  return backend(Device::CPU).num_threads();
 }
 
 const char* device_label(Device d) {

@@ -21,7 +21,7 @@
 
 #include "core/device.h"
 #include "core/math/binary.h"
-#include "core/math/optim.h"
+#include "core/math/optimizer_updates.h"
 #include "core/math/plans.h"
 #include "core/math/unary.h"
 

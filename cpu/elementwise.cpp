@@ -3,7 +3,7 @@
 // inlined formula and GCC vectorises it (exp included: see core/math/exp.h).
 #include <algorithm>
 
-#include "core/math/gated.h"
+#include "core/math/gated_units.h"
 #include "core/math/random.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"

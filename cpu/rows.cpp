@@ -8,7 +8,7 @@
 
 #include "core/math/exp.h"
 #include "core/math/random.h"
-#include "core/math/rows.h"
+#include "core/math/rowwise.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
 

@@ -1,13 +1,13 @@
 // The fused attention softmax: scale, key-padding mask, softmax and dropout of a row of scores in
-// one kernel, and the matching backward in one kernel (formulas: core/math/rows.h). One block per
-// row of n keys, as the row-wise kernels in cuda/rows.cu. x and y (gy_drop and gx) may be one
+// one kernel, and the matching backward in one kernel (formulas: core/math/rowwise.h). One block
+// per row of n keys, as the row-wise kernels in cuda/rows.cu. x and y (gy_drop and gx) may be one
 // buffer: each thread reads an element before it, and only it, writes there. Random positions
 // move by the device's random shift, as dropout's do (cuda/elementwise.cu).
 #include <cmath>
 
 #include "core/math/exp.h"
 #include "core/math/random.h"
-#include "core/math/rows.h"
+#include "core/math/rowwise.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
 #include "cuda/cuda_backend.h"

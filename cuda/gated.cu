@@ -5,9 +5,9 @@
 // writes da, db, recomputing sigmoid(a) instead of loading a saved activation: 20 bytes against
 // 32 for the unfused backward pair (mul': read s, b, dh, write ds, db; silu': read a, ds, write
 // da). At sizes where the GPU is bound by memory bandwidth, that is the speedup fusion can buy
-// (1.67x and 1.6x). The arithmetic is core/math/gated.h, shared with the CPU kernels; the
+// (1.67x and 1.6x). The arithmetic is core/math/gated_units.h, shared with the CPU kernels; the
 // sigmoid there is finite for every finite input.
-#include "core/math/gated.h"
+#include "core/math/gated_units.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/map.cuh"
 

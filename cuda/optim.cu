@@ -1,6 +1,6 @@
 // Optimizer updates: one streaming pass over parameter, gradient and state, with the update
-// rules of core/math/optim.h (PyTorch's order of operations, shared with the CPU).
-#include "core/math/optim.h"
+// rules of core/math/optimizer_updates.h (PyTorch's order of operations, shared with the CPU).
+#include "core/math/optimizer_updates.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/map.cuh"
 

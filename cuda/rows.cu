@@ -1,13 +1,13 @@
 // Row-wise kernels: softmax / log_softmax, layer norm, cross-entropy, argmax.
 //
 // One block per row: each thread takes a strided share of the row, CUB's block reduction
-// combines the shares, and the per-element formulas come from core/math/rows.h (the CPU's too).
+// combines the shares, and the per-element formulas come from core/math/rowwise.h (the CPU's too).
 // The block size follows the row length so short rows (32 attention scores, 64 features) do not
 // leave most of a 256-thread block idle.
 #include <cmath>
 
 #include "core/math/exp.h"
-#include "core/math/rows.h"
+#include "core/math/rowwise.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
 #include "cuda/cuda_backend.h"
@@ -213,7 +213,7 @@ __global__ void cross_entropy_backward_kernel(const float* __restrict__ logits,
 
 // --- argmax ------------------------------------------------------------------------------------
 
-// Like torch.argmax and the CPU (core/math/rows.h): NaN wins, the first of equal maxima is kept.
+// Like torch.argmax and the CPU (core/math/rowwise.h): NaN wins, the first of equal maxima is kept.
 __global__ void argmax_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows,
                               int64_t cols) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
