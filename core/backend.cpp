@@ -3,15 +3,9 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/ops.h"
 
 namespace ag {
-
-Backend& cpu_backend();  // core/backend_cpu.cpp
-#ifdef AG_WITH_CUDA
-Backend& cuda_backend();      // core/backend_cuda.cpp; throws when no device is present
-bool cuda_device_present();   // core/backend_cuda.cpp
-bool cuda_device_emulated();  // core/backend_cuda.cpp
-#endif
 
 std::shared_ptr<void> Backend::timing_mark() {
   synchronize();
@@ -47,31 +41,69 @@ void Backend::set_random_shift(uint64_t shift) {
            " backend has no graphs to replay, so no random shift (got ", shift, ")");
 }
 
+// --- registration ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kDevices = 2;  // Device::CPU, Device::CUDA
+
+struct Registered {
+  BackendRegistration registration;
+  int count = 0;  // more than 1: the backend's library was linked twice
+};
+
+// Filled by the backends' registrars during static initialisation: constructed on first use, so
+// it exists whichever registrar runs first. Never destroyed (backends outlive static teardown).
+Registered* registry() {
+  static Registered* r = new Registered[kDevices];
+  return r;
+}
+
+const Registered& registered(Device device) {
+  return registry()[int(device)];
+}
+
+}  // namespace
+
+void register_backend(Device device, const BackendRegistration& registration) {
+  Registered& r = registry()[int(device)];
+  r.registration = registration;
+  ++r.count;
+}
+
 Backend& backend(Device device) {
-  if (device == Device::CPU) return cpu_backend();
-#ifdef AG_WITH_CUDA
-  return cuda_backend();
-#else
-  fail(
-      "the CUDA backend is not compiled into this build (configure with -DAG_CUDA=ON on a "
-      "machine with the CUDA Toolkit)");
-#endif
+  const Registered& r = registered(device);
+  if (r.count == 0) {
+    if (device == Device::CUDA) {
+      fail(
+          "the CUDA backend is not compiled into this build (configure with -DAG_CUDA=ON on a "
+          "machine with the CUDA Toolkit)");
+    }
+    fail("no backend for device ", device_name(device),
+         " is linked into this program (link the CMake target ag_core / tapegrad::core, which "
+         "links the backends whole; see core/backend.h)");
+  }
+  AG_CHECK(r.count == 1, "the ", device_name(device), " backend registered itself ", r.count,
+           " times: its library is linked into this program more than once");
+  return r.registration.instance();
 }
 
 bool cuda_available() {
-#ifdef AG_WITH_CUDA
-  return cuda_device_present();
-#else
-  return false;
-#endif
+  const Registered& r = registered(Device::CUDA);
+  return r.count > 0 && r.registration.available();
 }
 
 bool cuda_emulated() {
-#ifdef AG_WITH_CUDA
-  return cuda_device_emulated();
-#else
-  return false;
-#endif
+  const Registered& r = registered(Device::CUDA);
+  return r.count > 0 && r.registration.emulated;
+}
+
+void set_num_threads(int n) {
+  backend(Device::CPU).set_num_threads(n);
+}
+
+int num_threads() {
+  return backend(Device::CPU).num_threads();
 }
 
 const char* device_label(Device d) {

@@ -3,7 +3,12 @@
 // Ops are written once against this interface: they check shapes, allocate outputs, call these
 // entry points with raw device pointers, and record their backward on the tape. A backend only
 // moves numbers; the math of each element comes from core/math, shared by every backend.
-// Adding a device means implementing this class, nothing in core/ops.
+//
+// The engine knows no backend. Each one is a class in its own folder that derives from Backend
+// (cpu/cpu_backend.h, cuda/cuda_backend.h), defines its methods next to its kernels, and registers
+// itself with the engine (see "Registration" at the end of this file). Adding a device means
+// writing such a class (and naming the device in core/device.h), nothing in core/ops; adding a
+// kernel means a virtual function here and its override in each backend's folder.
 //
 // Conventions: all pointers are device pointers of the backend's device; buffers are contiguous;
 // no entry point synchronises with the host unless its comment says so.
@@ -16,7 +21,7 @@
 
 #include "core/device.h"
 #include "core/math/binary.h"
-#include "core/math/optim.h"
+#include "core/math/optimizer_updates.h"
 #include "core/math/plans.h"
 #include "core/math/unary.h"
 
@@ -209,6 +214,12 @@ class Backend {
   virtual double timing_elapsed_ms(const std::shared_ptr<void>& start,
                                    const std::shared_ptr<void>& end);
 
+  // --- host threads ----------------------------------------------------------------------------
+  // The threads a backend's host loops run on (the CPU's OpenMP team; set_num_threads clamps to
+  // at least 1). A backend whose kernels run on a device has none to set: 0, and ignored.
+  virtual int num_threads() const { return 0; }
+  virtual void set_num_threads(int) {}
+
   // --- launch counting -----------------------------------------------------------------------
   // Everything queued on the device so far (kernels, library calls, memsets, copies); counted
   // by the CUDA backend in real and emulated builds alike. The CPU runs its loops in place and
@@ -221,7 +232,44 @@ class Backend {
   virtual void check_errors() = 0;
 };
 
-// The backend of a device. Throws ag::Error when the device is not available.
+// The backend of a device. Throws ag::Error when the device is not available (no backend for it
+// in this build, or no GPU present).
 Backend& backend(Device device);
+
+// True when the CUDA backend is in this build and a device is present (never throws).
+bool cuda_available();
+
+// True when this build's CUDA backend runs on the emulated device (AG_CUDA=EMULATE): the CUDA
+// kernels' results, on host threads, with no GPU's speed.
+bool cuda_emulated();
+
+// --- Registration --------------------------------------------------------------------------------
+// A backend registers itself: one file of its library defines, at namespace scope,
+//   const ag::BackendRegistrar registrar(Device::X, {&instance, &available, emulated});
+// whose constructor runs during static initialisation, before main(). Nothing refers to that
+// object, and a linker drops the unreferenced members of a static library, so every program
+// links the backend libraries whole: the CMake target ag_core (exported as tapegrad::core) is the
+// engine (ag_engine, the files of core/) plus $<LINK_LIBRARY:WHOLE_ARCHIVE,ag_cpu> and, when
+// built, the same for ag_cuda. Link ag_core, never ag_cpu or ag_cuda on their own (CMake refuses a
+// library linked both whole and plain). The emulated CUDA device (AG_CUDA=EMULATE) is the same
+// ag_cuda, registered the same way with `emulated` set.
+//
+// Consequences: backend(), cuda_available() and cuda_emulated() answer from main() on, not from
+// another static initialiser (whose order against the registrars is unspecified); a program that
+// links ag_engine without a backend gets an ag::Error from backend() naming the missing device.
+struct BackendRegistration {
+  Backend& (*instance)() = nullptr;  // the backend; throws ag::Error when its device is unusable
+  bool (*available)() = nullptr;     // whether instance() would succeed; never throws
+  bool emulated = false;             // an emulated device: the kernels' results, not their speed
+};
+// Registers the backend of `device`. Registering a device twice (a backend library linked into a
+// program twice) is reported by backend() for that device.
+void register_backend(Device device, const BackendRegistration& registration);
+
+struct BackendRegistrar {
+  BackendRegistrar(Device device, const BackendRegistration& registration) {
+    register_backend(device, registration);
+  }
+};
 
 }  // namespace ag

@@ -20,12 +20,7 @@ inline size_t dtype_size(DType) {
 // Parses "cpu" or "cuda"; throws ag::Error otherwise.
 Device parse_device(const std::string& name);
 
-// True when the CUDA backend was compiled in and a device is present.
-bool cuda_available();
-
-// True when this build's CUDA backend runs on the emulated device (AG_CUDA=EMULATE): the CUDA
-// kernels' results, on host threads, with no GPU's speed.
-bool cuda_emulated();
+// cuda_available() and cuda_emulated(), which ask the registered backends, are in core/backend.h.
 
 // How records and messages name a device: "cpu", "cuda", or "cuda (emulated)" in an emulated
 // build, so that no figure from the emulated device can pass for a GPU's.

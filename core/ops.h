@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/generator.h"
-#include "core/math/optim.h"
+#include "core/math/optimizer_updates.h"
 #include "core/math/unary.h"
 #include "core/tape.h"
 #include "core/tensor.h"
@@ -149,7 +149,7 @@ Tensor dropout(const Tensor& x, float p, Generator& gen, bool training = true);
 Tensor attention(const Tensor& qkv, const Tensor& key_mask, int64_t n_heads, float dropout_p,
                  Generator& gen, bool training = true);
 
-// --- non-differentiable helpers (core/ops/optim.cpp) -------------------------------------------
+// --- non-differentiable helpers (core/ops/non_differentiable.cpp) --------------------------------
 // Index of the largest element along the last dim, as int32 [...] (x's shape without the last
 // dim). Stays on x's device: reading predictions needs no synchronisation until .to_vector().
 Tensor argmax(const Tensor& x);
@@ -175,7 +175,8 @@ void scale_(Tensor& x, float s);             // in place, no tape
 void fill_(Tensor& x, float value);          // in place, no tape
 void copy_(Tensor& dst, const Tensor& src);  // in place, same shape, any devices
 
-// Threads used by CPU kernels (OpenMP).
+// Threads used by CPU kernels (OpenMP): asks the CPU backend (Backend::set_num_threads; defined
+// in core/backend.cpp).
 void set_num_threads(int n);
 int num_threads();
 

@@ -2,7 +2,7 @@
 
 #include "core/backend.h"
 #include "core/error.h"
-#include "core/plans.h"
+#include "core/plan_builders.h"
 
 namespace ag {
 

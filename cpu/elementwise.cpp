@@ -3,9 +3,9 @@
 // inlined formula and GCC vectorises it (exp included: see core/math/exp.h).
 #include <algorithm>
 
-#include "core/math/gated.h"
+#include "core/math/gated_units.h"
 #include "core/math/random.h"
-#include "cpu/kernels.h"
+#include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
 
 namespace ag::cpu {
@@ -144,53 +144,55 @@ void gated_backward_kernel(const Act act, const float* __restrict a, const float
 
 }  // namespace
 
-void fill(float* __restrict y, int64_t n, float value) {
+void CpuBackend::fill(float* __restrict y, int64_t n, float value) {
 #pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = value;
 }
 
-void unary(math::UnaryOp op, const math::UnaryParams& prm, const float* x, float* y, int64_t n) {
+void CpuBackend::unary(math::UnaryOp op, const math::UnaryParams& prm, const float* x, float* y,
+                       int64_t n) {
   math::visit_unary(op, prm, [&](auto fn) { unary_kernel(fn, x, y, n); });
 }
 
-void unary_backward(math::UnaryOp op, const math::UnaryParams& prm, const float* x, const float* gy,
-                    float* gx, int64_t n) {
+void CpuBackend::unary_backward(math::UnaryOp op, const math::UnaryParams& prm, const float* x,
+                                const float* gy, float* gx, int64_t n) {
   math::visit_unary(op, prm, [&](auto fn) { unary_backward_kernel(fn, x, gy, gx, n); });
 }
 
-void binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan, const float* a,
-            const float* b, float* y) {
+void CpuBackend::binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                        const float* a, const float* b, float* y) {
   math::visit_binary(op, scalar, [&](auto fn) { binary_kernel(fn, plan, a, b, y); });
 }
 
-void binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
-                     const float* a, const float* b, const float* gy, float* ga, float* gb) {
+void CpuBackend::binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                                 const float* a, const float* b, const float* gy, float* ga,
+                                 float* gb) {
   math::visit_binary(op, scalar,
                      [&](auto fn) { binary_backward_kernel(fn, plan, a, b, gy, ga, gb); });
 }
 
-void add_inplace(float* __restrict y, const float* __restrict x, int64_t n) {
+void CpuBackend::add_inplace(float* __restrict y, const float* __restrict x, int64_t n) {
 #pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void scale_inplace(float* __restrict y, float s, int64_t n) {
+void CpuBackend::scale_inplace(float* __restrict y, float s, int64_t n) {
 #pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] *= s;
 }
 
-void gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
-           float* h, int64_t n) {
+void CpuBackend::gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                       const float* b, float* h, int64_t n) {
   math::visit_unary(act, prm, [&](auto fn) { gated_kernel(fn, a, b, h, n); });
 }
 
-void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
-                    const float* gh, float* ga, float* gb, int64_t n) {
+void CpuBackend::gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                                const float* b, const float* gh, float* ga, float* gb, int64_t n) {
   math::visit_unary(act, prm, [&](auto fn) { gated_backward_kernel(fn, a, b, gh, ga, gb, n); });
 }
 
-void dropout(const float* __restrict x, float* __restrict y, int64_t n, float p, uint64_t seed,
-             uint64_t offset) {
+void CpuBackend::dropout(const float* __restrict x, float* __restrict y, int64_t n, float p,
+                         uint64_t seed, uint64_t offset) {
 #pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * math::dropout_scale(seed, offset + uint64_t(i), p);
 }

@@ -23,7 +23,7 @@
 #include <new>
 
 #include "core/error.h"
-#include "cpu/kernels.h"
+#include "cpu/cpu_backend.h"
 
 namespace ag::cpu {
 
@@ -213,9 +213,10 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-          float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
+void CpuBackend::gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
+                      int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+                      int64_t batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
   if (stride_c == 0 && batch > 1)  // the batches run in parallel: they would race on the one C
     fail("gemm: stride_c = 0 with batch = ", batch, ": each batch needs its own C");

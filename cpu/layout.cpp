@@ -1,25 +1,13 @@
 // Layout kernels: strided gathers (expand, permute), deterministic reductions, block copies.
-#include <algorithm>
 #include <cstring>
 
-#include "cpu/kernels.h"
+#include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
 
 namespace ag::cpu {
 
-void copy_bytes(void* dst, const void* src, size_t bytes) {
-  if (bytes == 0) return;  // empty tensors have null storage; memcpy(null, ..., 0) is UB
-  constexpr size_t kChunk = size_t(1) << 18;  // 256 KiB per task
-  const int64_t chunks = int64_t((bytes + kChunk - 1) / kChunk);
-#pragma omp parallel for if (bytes >= 4 * kParallelElements) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const size_t start = size_t(c) * kChunk;
-    std::memcpy(static_cast<char*>(dst) + start, static_cast<const char*>(src) + start,
-                std::min(kChunk, bytes - start));
-  }
-}
-
-void gather_strided(const math::StridedView& v, const float* __restrict x, float* __restrict y) {
+void CpuBackend::gather_strided(const math::StridedView& v, const float* __restrict x,
+                                float* __restrict y) {
   const int last = v.ndim - 1;
   const int64_t inner = v.shape[last];
   const int64_t rows = inner ? v.numel / inner : 0;
@@ -41,7 +29,8 @@ void gather_strided(const math::StridedView& v, const float* __restrict x, float
   }
 }
 
-void reduce_sum(const math::ReducePlan& plan, const float* __restrict x, float* __restrict y) {
+void CpuBackend::reduce_sum(const math::ReducePlan& plan, const float* __restrict x,
+                            float* __restrict y) {
   const math::StridedView& keep = plan.keep;
   const math::StridedView& red = plan.reduce;
   const int64_t n_out = keep.numel;
@@ -78,8 +67,8 @@ void reduce_sum(const math::ReducePlan& plan, const float* __restrict x, float* 
   }
 }
 
-void copy_2d(const float* __restrict src, int64_t src_pitch, float* __restrict dst,
-             int64_t dst_pitch, int64_t rows, int64_t cols, bool accumulate) {
+void CpuBackend::copy_2d(const float* __restrict src, int64_t src_pitch, float* __restrict dst,
+                         int64_t dst_pitch, int64_t rows, int64_t cols, bool accumulate) {
   if (rows <= 0 || cols <= 0) return;  // an empty slice may point at null storage
 #pragma omp parallel for if (rows * cols >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -94,11 +83,11 @@ void copy_2d(const float* __restrict src, int64_t src_pitch, float* __restrict d
   }
 }
 
-float sum_squares(const float* __restrict x, int64_t n) {
+void CpuBackend::sum_squares(const float* __restrict x, int64_t n, float* y) {
   double total = 0.0;  // double: a global gradient norm sums millions of squares
 #pragma omp parallel for simd reduction(+ : total) if (n >= kParallelElements) schedule(static)
   for (int64_t i = 0; i < n; ++i) total += double(x[i]) * double(x[i]);
-  return float(total);
+  *y = float(total);
 }
 
 }  // namespace ag::cpu

@@ -1,13 +1,17 @@
 // A caching allocator for host memory. Training allocates the same shapes every step; reusing
 // freed blocks avoids malloc's mmap/munmap of large buffers (and the page faults that follow),
-// which otherwise costs more than the small kernels themselves.
+// which otherwise costs more than the small kernels themselves. Also the backend's copies.
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
 
-#include "cpu/kernels.h"
+#include "core/error.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/parallel.h"
 
 namespace ag::cpu {
 
@@ -36,9 +40,8 @@ Cache& cache() {
   return *c;
 }
 
-}  // namespace
-
-void* allocate(size_t bytes) {
+// Throws std::bad_alloc when the system has no memory left.
+void* allocate_block(size_t bytes) {
   const size_t size = round_up(bytes);
   Cache& c = cache();
   {
@@ -57,7 +60,17 @@ void* allocate(size_t bytes) {
   return p;
 }
 
-void deallocate(void* ptr, size_t bytes) {
+}  // namespace
+
+void* CpuBackend::allocate(size_t bytes) {
+  try {
+    return allocate_block(bytes);
+  } catch (const std::bad_alloc&) {
+    fail("out of host memory allocating ", bytes, " bytes (", bytes >> 20, " MiB)");
+  }
+}
+
+void CpuBackend::deallocate(void* ptr, size_t bytes) {
   const size_t size = round_up(bytes);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
@@ -65,10 +78,33 @@ void deallocate(void* ptr, size_t bytes) {
   c.free_blocks[size].push_back(ptr);
 }
 
-size_t peak_allocated_bytes() {
+size_t CpuBackend::peak_allocated_bytes() const {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   return c.peak;
+}
+
+// An empty tensor has no storage (a null pointer), and memcpy with a null pointer is undefined
+// even for 0 bytes: every copy checks the size first.
+void CpuBackend::copy_from_host(void* dst, const void* host_src, size_t bytes) {
+  if (bytes) std::memcpy(dst, host_src, bytes);
+}
+
+void CpuBackend::copy_to_host(void* host_dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(host_dst, src, bytes);
+}
+
+// Large copies are split into 256 KiB chunks across the threads.
+void CpuBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;  // empty tensors have null storage; memcpy(null, ..., 0) is UB
+  constexpr size_t kChunk = size_t(1) << 18;  // 256 KiB per task
+  const int64_t chunks = int64_t((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for if (bytes >= 4 * kParallelElements) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t start = size_t(c) * kChunk;
+    std::memcpy(static_cast<char*>(dst) + start, static_cast<const char*>(src) + start,
+                std::min(kChunk, bytes - start));
+  }
 }
 
 }  // namespace ag::cpu

@@ -8,8 +8,8 @@
 
 #include "core/math/exp.h"
 #include "core/math/random.h"
-#include "core/math/rows.h"
-#include "cpu/kernels.h"
+#include "core/math/rowwise.h"
+#include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
 
 namespace ag::cpu {
@@ -59,7 +59,8 @@ void softmax_backward_row(const float* __restrict y, const float* __restrict gy,
 
 }  // namespace
 
-void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                         bool log) {
   const int64_t rows = outer * inner;
 #pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -68,8 +69,8 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
   }
 }
 
-void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
-                      int64_t inner, bool log) {
+void CpuBackend::softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
+                                  int64_t n, int64_t inner, bool log) {
   const int64_t rows = outer * inner;
 #pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -78,9 +79,9 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
   }
 }
 
-void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
-                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
-                       uint64_t offset) {
+void CpuBackend::attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                                   int64_t rows, int64_t n, int64_t rows_per_batch, float scale,
+                                   float p, uint64_t seed, uint64_t offset) {
 #pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
@@ -107,8 +108,9 @@ void attention_softmax(const float* x, const float* key_mask, float* y, float* y
   }
 }
 
-void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
-                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset) {
+void CpuBackend::attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
+                                            int64_t rows, int64_t n, float scale, float p,
+                                            uint64_t seed, uint64_t offset) {
 #pragma omp parallel for if (rows * n >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * n;
@@ -124,8 +126,8 @@ void attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
   }
 }
 
-void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
-                int64_t rows, int64_t cols, float eps) {
+void CpuBackend::layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
+                            float* rstd, int64_t rows, int64_t cols, float eps) {
 #pragma omp parallel for if (rows * cols >= kParallelElements) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
@@ -148,9 +150,9 @@ void layer_norm(const float* x, const float* w, const float* b, float* y, float*
   }
 }
 
-void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
-                         const float* gy, float* gx, float* gw, float* gb, int64_t rows,
-                         int64_t cols) {
+void CpuBackend::layer_norm_backward(const float* x, const float* w, const float* mean,
+                                     const float* rstd, const float* gy, float* gx, float* gw,
+                                     float* gb, int64_t rows, int64_t cols) {
   if (gx) {
 #pragma omp parallel for if (rows * cols >= kParallelElements) schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
@@ -190,8 +192,8 @@ void layer_norm_backward(const float* x, const float* w, const float* mean, cons
   }
 }
 
-void cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse, int64_t N,
-                   int64_t C) {
+void CpuBackend::cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse,
+                               int64_t N, int64_t C) {
   double total = 0.0;
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = logits + n * C;
@@ -207,8 +209,9 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
   *loss = N ? float(total / double(N)) : 0.0f;
 }
 
-void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
-                            const float* gloss, float* gx, int64_t N, int64_t C) {
+void CpuBackend::cross_entropy_backward(const float* logits, const int32_t* targets,
+                                        const float* lse, const float* gloss, float* gx, int64_t N,
+                                        int64_t C) {
   const float g_over_n = *gloss / float(N);
   for (int64_t n = 0; n < N; ++n) {
     const int32_t t = targets[n];
@@ -219,13 +222,13 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, const f
   }
 }
 
-void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
+void CpuBackend::argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) out[r] = int32_t(math::argmax_row(x + r * cols, cols));
 }
 
-void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
-                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
-                         int64_t capacity) {
+void CpuBackend::append_step_outputs(const float* loss, const float* logits, int64_t rows,
+                                     int64_t classes, float* losses, int32_t* predictions,
+                                     int64_t max_rows, int32_t* counter, int64_t capacity) {
   const int64_t slot = int64_t(*counter) % capacity;
   losses[slot] = *loss;
   argmax_rows(logits, predictions + slot * max_rows, rows, classes);

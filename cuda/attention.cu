@@ -1,18 +1,18 @@
 // The fused attention softmax: scale, key-padding mask, softmax and dropout of a row of scores in
-// one kernel, and the matching backward in one kernel (formulas: core/math/rows.h). One block per
-// row of n keys, as the row-wise kernels in cuda/rows.cu. x and y (gy_drop and gx) may be one
+// one kernel, and the matching backward in one kernel (formulas: core/math/rowwise.h). One block
+// per row of n keys, as the row-wise kernels in cuda/rows.cu. x and y (gy_drop and gx) may be one
 // buffer: each thread reads an element before it, and only it, writes there. Random positions
 // move by the device's random shift, as dropout's do (cuda/elementwise.cu).
 #include <cmath>
 
 #include "core/math/exp.h"
 #include "core/math/random.h"
-#include "core/math/rows.h"
+#include "core/math/rowwise.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -72,9 +72,9 @@ __global__ void attention_softmax_backward_kernel(const float* __restrict__ y, c
 
 }  // namespace
 
-void attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop, int64_t rows,
-                       int64_t n, int64_t rows_per_batch, float scale, float p, uint64_t seed,
-                       uint64_t offset) {
+void CudaBackend::attention_softmax(const float* x, const float* key_mask, float* y, float* y_drop,
+                                    int64_t rows, int64_t n, int64_t rows_per_batch, float scale,
+                                    float p, uint64_t seed, uint64_t offset) {
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_kernel<kBlock>, row_grid(rows), kBlock, x, key_mask, y, y_drop, n,
@@ -82,8 +82,9 @@ void attention_softmax(const float* x, const float* key_mask, float* y, float* y
   });
 }
 
-void attention_softmax_backward(const float* y, const float* gy_drop, float* gx, int64_t rows,
-                                int64_t n, float scale, float p, uint64_t seed, uint64_t offset) {
+void CudaBackend::attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
+                                             int64_t rows, int64_t n, float scale, float p,
+                                             uint64_t seed, uint64_t offset) {
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
     launch(attention_softmax_backward_kernel<kBlock>, row_grid(rows), kBlock, y, gy_drop, gx, n,
@@ -91,4 +92,4 @@ void attention_softmax_backward(const float* y, const float* gy_drop, float* gx,
   });
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -8,7 +8,7 @@
 
 #include "cuda/common.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 struct MaxOp {
   // std::max's rule, as the CPU uses it: a NaN candidate never replaces the running maximum.
@@ -59,4 +59,4 @@ inline unsigned row_grid(int64_t rows) {
   return unsigned(rows);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 // Every runtime call goes through this: a failure names the call, the file and line, and
 // CUDA's own message ("out of memory", "an illegal memory access was encountered", ...).
@@ -61,6 +61,18 @@ __device__ inline void report_error(DeviceErrorReport* r, int code, int value, i
   if (previous == kNoError || previous == code)
     atomicMin(&r->first, (static_cast<unsigned long long>(position) << 32) | unsigned(value));
 }
+
+// The device scalar every dropout kernel adds to its random positions (0 but in a replayed
+// graph): CudaBackend::set_random_shift moves it (cuda/runtime.cu).
+const uint64_t* random_shift();
+
+// The caching allocator's graph pool (cuda/memory.cu), driven by the capture (cuda/runtime.cu).
+// While a graph is captured, every block allocated or freed goes to the graph's pool: its
+// kernels keep using those addresses at every replay, so nothing else may get them until the
+// graph is released. One graph at a time.
+void begin_graph_pool();
+void end_graph_pool_capture();  // capture over: blocks freed later still return to the pool
+void release_graph_pool();      // the graph is gone: its blocks are ordinary cached blocks again
 
 // Every item of work the backend queues on the stream is counted here, by kind, for
 // Backend::launch_counts(): launch() counts kernels; library calls (cuBLAS, CUB),
@@ -133,4 +145,4 @@ class Scratch {
   size_t bytes_;
 };
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -2,10 +2,10 @@
 // updates, dropout. Each is a template over a functor from core/math, instantiated per op through
 // visit_unary / visit_binary, exactly as the CPU kernels are: one formula, two backends.
 #include "core/math/random.h"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -143,26 +143,27 @@ bool contiguous_same_shape(const math::BroadcastPlan& p) {
 
 }  // namespace
 
-void fill(float* y, int64_t n, float value) {
+void CudaBackend::fill(float* y, int64_t n, float value) {
   launch_map(Fill{y, value}, n, aligned16(y));
 }
 
-void unary(math::UnaryOp op, const math::UnaryParams& prm, const float* x, float* y, int64_t n) {
+void CudaBackend::unary(math::UnaryOp op, const math::UnaryParams& prm, const float* x, float* y,
+                        int64_t n) {
   math::visit_unary(op, prm, [&](auto fn) {
     launch_map(UnaryForward<decltype(fn)>{fn, x, y}, n, aligned16(x) && aligned16(y));
   });
 }
 
-void unary_backward(math::UnaryOp op, const math::UnaryParams& prm, const float* x, const float* gy,
-                    float* gx, int64_t n) {
+void CudaBackend::unary_backward(math::UnaryOp op, const math::UnaryParams& prm, const float* x,
+                                 const float* gy, float* gx, int64_t n) {
   math::visit_unary(op, prm, [&](auto fn) {
     launch_map(UnaryBackward<decltype(fn)>{fn, x, gy, gx}, n,
                aligned16(x) && aligned16(gy) && aligned16(gx));
   });
 }
 
-void binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan, const float* a,
-            const float* b, float* y) {
+void CudaBackend::binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                         const float* a, const float* b, float* y) {
   if (plan.numel <= 0) return;
   math::visit_binary(op, scalar, [&](auto fn) {
     if (contiguous_same_shape(plan)) {
@@ -175,8 +176,9 @@ void binary(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan, co
   });
 }
 
-void binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
-                     const float* a, const float* b, const float* gy, float* ga, float* gb) {
+void CudaBackend::binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan& plan,
+                                  const float* a, const float* b, const float* gy, float* ga,
+                                  float* gb) {
   if (plan.numel <= 0 || (!ga && !gb)) return;
   math::visit_binary(op, scalar, [&](auto fn) {
     launch(binary_backward_kernel<decltype(fn)>, grid_for(plan.numel), kThreads, fn, plan, a, b, gy,
@@ -184,16 +186,17 @@ void binary_backward(math::BinaryOp op, float scalar, const math::BroadcastPlan&
   });
 }
 
-void add_inplace(float* y, const float* x, int64_t n) {
+void CudaBackend::add_inplace(float* y, const float* x, int64_t n) {
   launch_map(AddInplace{y, x}, n, aligned16(y) && aligned16(x));
 }
 
-void scale_inplace(float* y, float s, int64_t n) {
+void CudaBackend::scale_inplace(float* y, float s, int64_t n) {
   launch_map(ScaleInplace{y, s}, n, aligned16(y));
 }
 
-void dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t offset) {
+void CudaBackend::dropout(const float* x, float* y, int64_t n, float p, uint64_t seed,
+                          uint64_t offset) {
   launch_map(Dropout{x, y, p, seed, offset, random_shift()}, n, aligned16(x) && aligned16(y));
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

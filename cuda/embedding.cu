@@ -10,9 +10,9 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -79,15 +79,15 @@ __global__ void scatter_sorted_kernel(const float* __restrict__ gy,
 
 }  // namespace
 
-void embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx, int64_t dim,
-               int64_t vocab) {
+void CudaBackend::embedding(const float* weight, const int32_t* idx, float* y, int64_t n_idx,
+                            int64_t dim, int64_t vocab) {
   if (n_idx <= 0 || dim <= 0) return;
   launch(embedding_kernel, grid_for(n_idx * dim), kThreads, weight, idx, y, n_idx, dim, vocab,
          device_error_report());
 }
 
-void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx, int64_t dim,
-                        int64_t vocab) {
+void CudaBackend::embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t n_idx,
+                                     int64_t dim, int64_t vocab) {
   if (vocab * dim > 0) {
     count_queued(Queued::Memset);
     AG_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * size_t(vocab * dim), stream()));
@@ -116,4 +116,4 @@ void embedding_backward(const float* gy, const int32_t* idx, float* gw, int64_t 
          device_error_report());
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -5,13 +5,13 @@
 // writes da, db, recomputing sigmoid(a) instead of loading a saved activation: 20 bytes against
 // 32 for the unfused backward pair (mul': read s, b, dh, write ds, db; silu': read a, ds, write
 // da). At sizes where the GPU is bound by memory bandwidth, that is the speedup fusion can buy
-// (1.67x and 1.6x). The arithmetic is core/math/gated.h, shared with the CPU kernels; the
+// (1.67x and 1.6x). The arithmetic is core/math/gated_units.h, shared with the CPU kernels; the
 // sigmoid there is finite for every finite input.
-#include "core/math/gated.h"
-#include "cuda/kernels.h"
+#include "core/math/gated_units.h"
+#include "cuda/cuda_backend.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -67,16 +67,16 @@ struct GatedBackward {
 
 }  // namespace
 
-void gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
-           float* h, int64_t n) {
+void CudaBackend::gated(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                        const float* b, float* h, int64_t n) {
   math::visit_unary(act, prm, [&](auto fn) {
     launch_map(GatedForward<decltype(fn)>{fn, a, b, h}, n,
                aligned16(a) && aligned16(b) && aligned16(h));
   });
 }
 
-void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a, const float* b,
-                    const float* gh, float* ga, float* gb, int64_t n) {
+void CudaBackend::gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float* a,
+                                 const float* b, const float* gh, float* ga, float* gb, int64_t n) {
   const bool aligned =
       aligned16(a) && aligned16(b) && aligned16(gh) && aligned16(ga) && aligned16(gb);
   math::visit_unary(act, prm, [&](auto fn) {
@@ -91,4 +91,4 @@ void gated_backward(math::UnaryOp act, const math::UnaryParams& prm, const float
   });
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -1,4 +1,4 @@
-// Matrix products through cuBLAS, keeping cpu::gemm's row-major contract.
+// Matrix products through cuBLAS, keeping Backend::gemm's row-major contract.
 //
 // cuBLAS is column-major. A row-major matrix with row pitch ld is, read column-major, its own
 // transpose with leading dimension ld. So the row-major C = op(A) op(B) is computed as the
@@ -6,9 +6,9 @@
 #include <climits>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -32,9 +32,10 @@ __global__ void scale_matrix_kernel(float* __restrict__ C, int64_t ldc, int64_t 
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-          float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
+void CudaBackend::gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
+                       int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+                       int64_t batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
   if (stride_c == 0 && batch > 1)  // all batches would write the one C at once
     fail("gemm: stride_c = 0 with batch = ", batch, ": each batch needs its own C");
@@ -59,4 +60,4 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -1,9 +1,9 @@
 // Layout kernels: strided gathers (expand, permute) and 2-D block copies (slice, split, concat
 // and their backwards).
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -32,13 +32,13 @@ __global__ void copy_2d_kernel(const float* __restrict__ src, int64_t src_pitch,
 
 }  // namespace
 
-void gather_strided(const math::StridedView& view, const float* x, float* y) {
+void CudaBackend::gather_strided(const math::StridedView& view, const float* x, float* y) {
   if (view.numel <= 0) return;
   launch(gather_strided_kernel, grid_for(view.numel), kThreads, view, x, y);
 }
 
-void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch, int64_t rows,
-             int64_t cols, bool accumulate) {
+void CudaBackend::copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch,
+                          int64_t rows, int64_t cols, bool accumulate) {
   if (rows <= 0 || cols <= 0) return;
   const int64_t col_blocks = (cols + kThreads - 1) / kThreads;
   const dim3 grid(unsigned(col_blocks < 64 ? col_blocks : 64),
@@ -46,4 +46,4 @@ void copy_2d(const float* src, int64_t src_pitch, float* dst, int64_t dst_pitch,
   launch(copy_2d_kernel, grid, kThreads, src, src_pitch, dst, dst_pitch, rows, cols, accumulate);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

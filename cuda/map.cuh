@@ -7,7 +7,7 @@
 
 #include "cuda/common.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 inline bool aligned16(const void* p) {
   return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;  // null counts as aligned
@@ -53,4 +53,4 @@ void launch_map(const Op& op, int64_t n, bool vectorised = false) {
   launch(map_kernel<Op>, grid_for(items), kThreads, op, n, vectorised);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

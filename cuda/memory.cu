@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -50,9 +50,8 @@ Cache& cache() {
   return *c;
 }
 
-}  // namespace
-
-void* allocate(size_t bytes) {
+// The allocator itself, for the backend and for Scratch buffers.
+void* allocate_block(size_t bytes) {
   const size_t size = round_up(bytes);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
@@ -106,7 +105,7 @@ void* allocate(size_t bytes) {
   return p;
 }
 
-void deallocate(void* ptr, size_t bytes) {
+void free_block(void* ptr, size_t bytes) {
   const size_t size = round_up(bytes);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
@@ -121,6 +120,16 @@ void deallocate(void* ptr, size_t bytes) {
     c.free_blocks[size].push_back(ptr);
   }
   mark_usable(ptr, 0, size);
+}
+
+}  // namespace
+
+void* CudaBackend::allocate(size_t bytes) {
+  return allocate_block(bytes);
+}
+
+void CudaBackend::deallocate(void* ptr, size_t bytes) {
+  free_block(ptr, bytes);
 }
 
 void begin_graph_pool() {
@@ -148,18 +157,18 @@ void release_graph_pool() {
   c.graph_blocks.clear();  // blocks still held by tensors return to the cache when freed
 }
 
-size_t peak_allocated_bytes() {
+size_t CudaBackend::peak_allocated_bytes() const {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   return c.peak;
 }
 
-Scratch::Scratch(size_t bytes) : ptr_(bytes ? allocate(bytes) : nullptr), bytes_(bytes) {}
+Scratch::Scratch(size_t bytes) : ptr_(bytes ? allocate_block(bytes) : nullptr), bytes_(bytes) {}
 Scratch::~Scratch() {
-  if (ptr_) deallocate(ptr_, bytes_);
+  if (ptr_) free_block(ptr_, bytes_);
 }
 
-void copy_from_host(void* dst, const void* host_src, size_t bytes) {
+void CudaBackend::copy_from_host(void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;
   // host_src is pageable (a std::vector): the driver stages such a copy before the call returns,
   // so the caller may free it at once. (From pinned memory the copy would still be in flight.)
@@ -167,7 +176,7 @@ void copy_from_host(void* dst, const void* host_src, size_t bytes) {
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
 }
 
-void copy_to_host(void* host_dst, const void* src, size_t bytes) {
+void CudaBackend::copy_to_host(void* host_dst, const void* src, size_t bytes) {
   if (bytes != 0) {
     count_queued(Queued::Copy);
     AG_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream()));
@@ -175,10 +184,10 @@ void copy_to_host(void* host_dst, const void* src, size_t bytes) {
   check_errors();  // synchronises; a kernel that saw a bad index is reported here
 }
 
-void copy(void* dst, const void* src, size_t bytes) {
+void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
   count_queued(Queued::Copy);
   AG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -6,7 +6,7 @@
 #include "cuda/common.cuh"
 #include "cuda/nccl.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -44,4 +44,4 @@ void nccl_comm_destroy(void* comm) {
   if (comm) ncclCommDestroy(static_cast<ncclComm_t>(comm));
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 constexpr int kNcclIdBytes = 128;  // sizeof(ncclUniqueId)
 
@@ -20,4 +20,4 @@ void* nccl_comm_init(const std::string& unique_id, int ranks, int rank);
 void nccl_all_reduce_sum(void* comm, float* data, int64_t n);
 void nccl_comm_destroy(void* comm);
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

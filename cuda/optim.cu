@@ -1,10 +1,10 @@
 // Optimizer updates: one streaming pass over parameter, gradient and state, with the update
-// rules of core/math/optim.h (PyTorch's order of operations, shared with the CPU).
-#include "core/math/optim.h"
-#include "cuda/kernels.h"
+// rules of core/math/optimizer_updates.h (PyTorch's order of operations, shared with the CPU).
+#include "core/math/optimizer_updates.h"
+#include "cuda/cuda_backend.h"
 #include "cuda/map.cuh"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -54,8 +54,8 @@ __global__ void adamw_group_kernel(AdamWGroup group, math::AdamWStep by_value,
 
 }  // namespace
 
-void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s,
-                const math::AdamWStep* device_step) {
+void CudaBackend::adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWStep& s,
+                             const math::AdamWStep* device_step) {
   AdamWGroup group{};
   auto flush = [&] {
     if (group.count == 0) return;
@@ -73,12 +73,13 @@ void adamw_many(const math::AdamWSpan* spans, int64_t count, const math::AdamWSt
   flush();
 }
 
-void adamw(float* p, const float* g, float* m, float* v, int64_t n, const math::AdamWStep& s) {
+void CudaBackend::adamw(float* p, const float* g, float* m, float* v, int64_t n,
+                        const math::AdamWStep& s) {
   launch_map(AdamW{p, g, m, v, s}, n);  // scalar accesses: already coalesced
 }
 
-void sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s) {
+void CudaBackend::sgd(float* p, const float* g, float* buf, int64_t n, const math::SgdStep& s) {
   launch_map(Sgd{p, g, buf, s}, n);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -4,9 +4,9 @@
 #include <cub/block/block_reduce.cuh>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -72,7 +72,7 @@ __global__ void sum_partials_kernel(const double* __restrict__ partial, int n,
 
 }  // namespace
 
-void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
+void CudaBackend::reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
   const int64_t n_out = plan.keep.numel, n_red = plan.reduce.numel;
   if (n_out <= 0) return;
   if (n_red <= 0) {
@@ -89,7 +89,7 @@ void reduce_sum(const math::ReducePlan& plan, const float* x, float* y) {
   }
 }
 
-void sum_squares(const float* x, int64_t n, float* y) {
+void CudaBackend::sum_squares(const float* x, int64_t n, float* y) {
   constexpr int kBlock = 256;
   if (n <= 0) {
     fill(y, 1, 0.0f);
@@ -103,4 +103,4 @@ void sum_squares(const float* x, int64_t n, float* y) {
   launch(sum_partials_kernel<kBlock>, 1, kBlock, partial.as<double>(), blocks, y);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -1,18 +1,18 @@
 // Row-wise kernels: softmax / log_softmax, layer norm, cross-entropy, argmax.
 //
 // One block per row: each thread takes a strided share of the row, CUB's block reduction
-// combines the shares, and the per-element formulas come from core/math/rows.h (the CPU's too).
+// combines the shares, and the per-element formulas come from core/math/rowwise.h (the CPU's too).
 // The block size follows the row length so short rows (32 attention scores, 64 features) do not
 // leave most of a 256-thread block idle.
 #include <cmath>
 
 #include "core/math/exp.h"
-#include "core/math/rows.h"
+#include "core/math/rowwise.h"
 #include "cuda/block_reduce.cuh"
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -213,7 +213,7 @@ __global__ void cross_entropy_backward_kernel(const float* __restrict__ logits,
 
 // --- argmax ------------------------------------------------------------------------------------
 
-// Like torch.argmax and the CPU (core/math/rows.h): NaN wins, the first of equal maxima is kept.
+// Like torch.argmax and the CPU (core/math/rowwise.h): NaN wins, the first of equal maxima is kept.
 __global__ void argmax_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows,
                               int64_t cols) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
@@ -238,7 +238,8 @@ __global__ void append_step_outputs_kernel(const float* __restrict__ loss,
 
 }  // namespace
 
-void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+void CudaBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                          bool log) {
   const int64_t rows = outer * inner;
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
@@ -246,8 +247,8 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
   });
 }
 
-void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer, int64_t n,
-                      int64_t inner, bool log) {
+void CudaBackend::softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
+                                   int64_t n, int64_t inner, bool log) {
   const int64_t rows = outer * inner;
   if (rows <= 0 || n <= 0) return;
   with_block_for(n, [&]<int kBlock>() {
@@ -255,17 +256,17 @@ void softmax_backward(const float* y, const float* gy, float* gx, int64_t outer,
   });
 }
 
-void layer_norm(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
-                int64_t rows, int64_t cols, float eps) {
+void CudaBackend::layer_norm(const float* x, const float* w, const float* b, float* y, float* mean,
+                             float* rstd, int64_t rows, int64_t cols, float eps) {
   if (rows <= 0 || cols <= 0) return;
   with_block_for(cols, [&]<int kBlock>() {
     launch(layer_norm_kernel<kBlock>, row_grid(rows), kBlock, x, w, b, y, mean, rstd, cols, eps);
   });
 }
 
-void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd,
-                         const float* gy, float* gx, float* gw, float* gb, int64_t rows,
-                         int64_t cols) {
+void CudaBackend::layer_norm_backward(const float* x, const float* w, const float* mean,
+                                      const float* rstd, const float* gy, float* gx, float* gw,
+                                      float* gb, int64_t rows, int64_t cols) {
   if (cols <= 0) return;
   if (rows <= 0) {  // nothing to sum: zero parameter gradients, as the CPU leaves them
     if (gw) fill(gw, cols, 0.0f);
@@ -286,8 +287,8 @@ void layer_norm_backward(const float* x, const float* w, const float* mean, cons
   }
 }
 
-void cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse, int64_t N,
-                   int64_t C) {
+void CudaBackend::cross_entropy(const float* logits, const int32_t* targets, float* loss,
+                                float* lse, int64_t N, int64_t C) {
   if (N <= 0) {
     fill(loss, 1, 0.0f);
     return;
@@ -300,23 +301,24 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
   launch(mean_of_terms_kernel<256>, 1, 256, terms.as<double>(), N, loss);
 }
 
-void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
-                            const float* gloss, float* gx, int64_t N, int64_t C) {
+void CudaBackend::cross_entropy_backward(const float* logits, const int32_t* targets,
+                                         const float* lse, const float* gloss, float* gx, int64_t N,
+                                         int64_t C) {
   if (N <= 0 || C <= 0) return;
   launch(cross_entropy_backward_kernel, grid_for(N * C), kThreads, logits, targets, lse, gloss, gx,
          N, C);
 }
 
-void append_step_outputs(const float* loss, const float* logits, int64_t rows, int64_t classes,
-                         float* losses, int32_t* predictions, int64_t max_rows, int32_t* counter,
-                         int64_t capacity) {
+void CudaBackend::append_step_outputs(const float* loss, const float* logits, int64_t rows,
+                                      int64_t classes, float* losses, int32_t* predictions,
+                                      int64_t max_rows, int32_t* counter, int64_t capacity) {
   launch(append_step_outputs_kernel, 1, kThreads, loss, logits, rows, classes, losses, predictions,
          max_rows, counter, capacity);
 }
 
-void argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
+void CudaBackend::argmax_rows(const float* x, int32_t* out, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
   launch(argmax_kernel, grid_for(rows), kThreads, x, out, rows, cols);
 }
 
-}  // namespace ag::gpu
+}  // namespace ag::cuda

@@ -1,12 +1,15 @@
-// The backend's runtime state: one device, one stream, one cuBLAS handle, the error report.
+// The backend's runtime state: one device, one stream, one cuBLAS handle, the error report; the
+// CudaBackend methods that drive it (synchronisation, graphs, timing, launch counts), and the
+// backend's registration with the engine (core/backend.h).
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 
-namespace ag::gpu {
+namespace ag::cuda {
 
 namespace {
 
@@ -68,7 +71,7 @@ void count_queued(Queued kind) {
   queued_counts[int(kind)].fetch_add(1, std::memory_order_relaxed);
 }
 
-LaunchCounts launch_counts() {
+LaunchCounts CudaBackend::launch_counts() const {
   auto read = [](Queued kind) { return queued_counts[int(kind)].load(std::memory_order_relaxed); };
   LaunchCounts c;
   c.kernels = read(Queued::Kernel);
@@ -83,7 +86,7 @@ const uint64_t* random_shift() {
   return runtime().random_shift;
 }
 
-void set_random_shift(uint64_t shift) {
+void CudaBackend::set_random_shift(uint64_t shift) {
   Runtime& r = runtime();
   if (shift == r.random_shift_host) return;  // eager runs never upload
   r.random_shift_host = shift;
@@ -92,7 +95,7 @@ void set_random_shift(uint64_t shift) {
 
 // --- graphs ----------------------------------------------------------------------------------
 
-void begin_capture() {
+void CudaBackend::begin_capture() {
   begin_graph_pool();
   // Relaxed: the caching allocator may call cudaMalloc for a block the graph will own.
   const cudaError_t err = cudaStreamBeginCapture(stream(), cudaStreamCaptureModeRelaxed);
@@ -104,7 +107,18 @@ void begin_capture() {
   }
 }
 
-void* end_capture() {
+namespace {
+
+void destroy_graph(cudaGraphExec_t exec) {
+  // The graph's work may still be queued: it must finish before its memory is handed out again.
+  AG_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  AG_CUDA_CHECK(cudaGraphExecDestroy(exec));
+  release_graph_pool();
+}
+
+}  // namespace
+
+std::shared_ptr<void> CudaBackend::end_capture() {
   cudaGraph_t graph = nullptr;
   const cudaError_t err = cudaStreamEndCapture(stream(), &graph);
   end_graph_pool_capture();
@@ -124,10 +138,11 @@ void* end_capture() {
     fail("cudaGraphInstantiate failed: ", cudaGetErrorName(inst), " (", cudaGetErrorString(inst),
          ")");
   }
-  return exec;
+  return std::shared_ptr<void>(exec,
+                               [](void* e) { destroy_graph(static_cast<cudaGraphExec_t>(e)); });
 }
 
-void abort_capture() {
+void CudaBackend::abort_capture() {
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(stream(), &status) == cudaSuccess &&
       status != cudaStreamCaptureStatusNone) {
@@ -139,16 +154,9 @@ void abort_capture() {
   release_graph_pool();
 }
 
-void launch_graph(void* exec) {
+void CudaBackend::launch_graph(const std::shared_ptr<void>& graph) {
   count_queued(Queued::Graph);
-  AG_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec), stream()));
-}
-
-void destroy_graph(void* exec) {
-  // The graph's work may still be queued: it must finish before its memory is handed out again.
-  AG_CUDA_CHECK(cudaStreamSynchronize(stream()));
-  AG_CUDA_CHECK(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec)));
-  release_graph_pool();
+  AG_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph.get()), stream()));
 }
 
 cudaStream_t stream() {
@@ -185,21 +193,13 @@ bool device_present() {
   return present;
 }
 
-std::string device_name() {
+std::string CudaBackend::device_name() const {
   cudaDeviceProp prop{};
   AG_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   return prop.name;
 }
 
-bool emulated() {
-#if defined(AG_CUDA_EMULATED)
-  return true;
-#else
-  return false;
-#endif
-}
-
-void check_errors() {
+void CudaBackend::check_errors() {
   Runtime& r = runtime();
   // Queued behind every kernel so far: one synchronisation covers the caller's work and this.
   count_queued(Queued::Copy);
@@ -216,28 +216,62 @@ void check_errors() {
        ") (found by the CUDA kernel)");
 }
 
-void synchronize() {
+void CudaBackend::synchronize() {
   check_errors();
 }
 
-void* event_record() {
-  cudaEvent_t e = nullptr;
-  AG_CUDA_CHECK(cudaEventCreate(&e));
-  AG_CUDA_CHECK(cudaEventRecord(e, stream()));
-  return e;
-}
+// --- timing ----------------------------------------------------------------------------------
+// CUDA events: marks go on the stream, so timing does not stall the device between them.
 
-double event_elapsed_ms(void* start, void* end) {
-  float ms = 0.0f;
-  AG_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(end)));
-  AG_CUDA_CHECK(
-      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)));
-  return ms;
-}
+namespace {
 
 void event_destroy(void* event) {
   if (event && cudaEventDestroy(static_cast<cudaEvent_t>(event)) != cudaSuccess)
     (void)cudaGetLastError();  // teardown: nothing to report, and nothing left for the next check
 }
 
-}  // namespace ag::gpu
+}  // namespace
+
+std::shared_ptr<void> CudaBackend::timing_mark() {
+  cudaEvent_t e = nullptr;
+  AG_CUDA_CHECK(cudaEventCreate(&e));
+  std::shared_ptr<void> mark(e, event_destroy);
+  AG_CUDA_CHECK(cudaEventRecord(e, stream()));
+  return mark;
+}
+
+double CudaBackend::timing_elapsed_ms(const std::shared_ptr<void>& start,
+                                      const std::shared_ptr<void>& end) {
+  float ms = 0.0f;
+  AG_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(end.get())));
+  AG_CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start.get()),
+                                     static_cast<cudaEvent_t>(end.get())));
+  return ms;
+}
+
+// --- registration ----------------------------------------------------------------------------
+
+namespace {
+
+Backend& instance() {
+  if (!device_present()) {
+    fail(
+        "no CUDA device is available (the CUDA backend is built, but the driver reports no "
+        "GPU); use --device cpu");
+  }
+  static CudaBackend* backend = new CudaBackend;  // never destroyed: tensors freed during static
+  return *backend;                                // teardown still call it
+}
+
+#if defined(AG_CUDA_EMULATED)
+constexpr bool kEmulated = true;  // AG_CUDA=EMULATE: cuda/emulation runs the kernels
+#else
+constexpr bool kEmulated = false;
+#endif
+
+// Runs before main(); the build links this library whole so that the linker keeps it.
+const BackendRegistrar registrar(Device::CUDA, {&instance, &device_present, kEmulated});
+
+}  // namespace
+
+}  // namespace ag::cuda

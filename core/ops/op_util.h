@@ -4,7 +4,7 @@
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/ops.h"
-#include "core/plans.h"
+#include "core/plan_builders.h"
 
 namespace ag::detail {
 

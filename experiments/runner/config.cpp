@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "experiments/runner/config_values.h"
 #include "experiments/runner/options.h"

@@ -6,7 +6,7 @@
 #include "experiments/runner/distributed.h"
 
 #ifdef AG_RUNNER_CUDA
-#include "cuda/kernels.h"
+#include "cuda/cuda_backend.h"
 #endif
 #ifdef AG_RUNNER_NCCL
 #include "cuda/nccl.h"
@@ -45,15 +45,15 @@ class NcclAllReduce : public DeviceAllReduce {
  public:
   NcclAllReduce() {
     const dist::World& w = dist::world();
-    std::string id(size_t(ag::gpu::kNcclIdBytes), '\0');
-    if (w.rank == 0) id = ag::gpu::nccl_unique_id();
+    std::string id(size_t(ag::cuda::kNcclIdBytes), '\0');
+    if (w.rank == 0) id = ag::cuda::nccl_unique_id();
     dist::broadcast(id.data(), int64_t(id.size()), 0);
-    comm_ = ag::gpu::nccl_comm_init(id, w.size, w.rank);
+    comm_ = ag::cuda::nccl_comm_init(id, w.size, w.rank);
   }
-  ~NcclAllReduce() override { ag::gpu::nccl_comm_destroy(comm_); }
+  ~NcclAllReduce() override { ag::cuda::nccl_comm_destroy(comm_); }
   NcclAllReduce(const NcclAllReduce&) = delete;
   NcclAllReduce& operator=(const NcclAllReduce&) = delete;
-  void sum(float* data, int64_t n) override { ag::gpu::nccl_all_reduce_sum(comm_, data, n); }
+  void sum(float* data, int64_t n) override { ag::cuda::nccl_all_reduce_sum(comm_, data, n); }
   std::string name() const override { return "NCCL"; }
 
  private:
@@ -74,8 +74,8 @@ std::unique_ptr<DeviceAllReduce> make_device_all_reduce(ag::Device device) {
 
 void select_local_gpu() {
 #if defined(AG_RUNNER_CUDA) && !defined(AG_CUDA_EMULATED)
-  if (dist::multi_rank() && ag::gpu::device_present()) {
-    ag::gpu::select_device(dist::world().local_rank);
+  if (dist::multi_rank() && ag::cuda::device_present()) {
+    ag::cuda::select_device(dist::world().local_rank);
   }
 #endif
 }

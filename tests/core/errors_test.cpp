@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "tests/core/error_message.h"
 

@@ -22,8 +22,8 @@ using BinaryOpFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 // a 3-D shape like the FFN's [batch, seq, hidden].
 const std::vector<Shape> kFusedShapes = {{1}, {7}, {4097}, {65539}, {4, 32, 129}};
 
-// Both computations evaluate the same float formula (core/math/gated.h vs core/math/unary.h and
-// binary.h); only the order of a multiplication or two may differ. 1e-6 relative is a few ulp.
+// Both computations evaluate the same float formula (core/math/gated_units.h vs core/math/unary.h
+// and binary.h); only the order of a multiplication or two may differ. 1e-6 relative is a few ulp.
 constexpr double kRelTol = 1e-6;
 
 void expect_close(const std::vector<float>& fused, const std::vector<float>& reference,

@@ -1,7 +1,7 @@
-// The CPU matrix-multiply kernel against a double-precision triple loop: every transpose
-// combination, alpha/beta, padded pitches, batches with a shared operand, sizes that straddle
-// the kernel's register tile (8 x 32), its cache blocks (MC 128, KC 256, NC 1024) and one thread
-// vs two.
+// The CPU matrix-multiply kernel (the CPU backend's gemm, called directly with host buffers)
+// against a double-precision triple loop: every transpose combination, alpha/beta, padded pitches,
+// batches with a shared operand, sizes that straddle the kernel's register tile (8 x 32), its cache
+// blocks (MC 128, KC 256, NC 1024) and one thread vs two.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,10 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "cpu/kernels.h"
+#include "core/backend.h"
 #include "tests/core/error_message.h"
 
 namespace {
+
+// On the CPU a device pointer is a host pointer: the kernel runs on the vectors' storage.
+ag::Backend& cpu() {
+  return ag::backend(ag::Device::CPU);
+}
 
 struct Case {
   int64_t M, N, K;
@@ -25,7 +30,7 @@ struct Case {
   float alpha = 1.0f, beta = 0.0f;
 };
 
-// Fills A, B, C, runs ag::cpu::gemm and returns the worst |got - ref| / (1 + |ref|).
+// Fills A, B, C, runs the CPU gemm and returns the worst |got - ref| / (1 + |ref|).
 double max_error(const Case& c, int threads) {
   std::mt19937 rng(unsigned(c.M * 131 + c.N * 17 + c.K + c.ta * 7 + c.tb * 3));
   std::uniform_real_distribution<float> U(-1.0f, 1.0f);
@@ -41,9 +46,9 @@ double max_error(const Case& c, int threads) {
   const std::vector<float> C0 = C;
   // beta == 0 promises not to read C: fill it with NaN to prove it.
   if (c.beta == 0.0f) std::fill(C.begin(), C.end(), std::numeric_limits<float>::quiet_NaN());
-  ag::cpu::set_num_threads(threads);
-  ag::cpu::gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, sa, B.data(), ldb, sb, c.beta,
-                C.data(), ldc, sc, c.batch);
+  cpu().set_num_threads(threads);
+  cpu().gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, sa, B.data(), ldb, sb, c.beta,
+             C.data(), ldc, sc, c.batch);
   double worst = 0.0;
   for (int64_t b = 0; b < c.batch; ++b)
     for (int64_t i = 0; i < c.M; ++i)
@@ -124,18 +129,17 @@ INSTANTIATE_TEST_SUITE_P(Cpu, GemmShapes, ::testing::ValuesIn(all_cases()), case
 
 TEST(Gemm, ZeroInnerDimensionScalesC) {
   std::vector<float> C = {1, 2, 3, 4};
-  ag::cpu::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 0, 0, nullptr, 2, 0, 0.5f, C.data(), 2, 0, 1);
+  cpu().gemm(false, false, 2, 2, 0, 1.0f, nullptr, 0, 0, nullptr, 2, 0, 0.5f, C.data(), 2, 0, 1);
   EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
   std::vector<float> D(4, std::numeric_limits<float>::quiet_NaN());
-  ag::cpu::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 0, 0, nullptr, 2, 0, 0.0f, D.data(), 2, 0, 1);
+  cpu().gemm(false, false, 2, 2, 0, 1.0f, nullptr, 0, 0, nullptr, 2, 0, 0.0f, D.data(), 2, 0, 1);
   EXPECT_EQ(D, (std::vector<float>(4, 0.0f)));
 }
 
 TEST(Gemm, NanInAnOperandPropagates) {
   // A kernel that skipped zero entries of A would hide the NaN in B.
   std::vector<float> A = {0, 0, 0, 0}, B = {1, std::numeric_limits<float>::quiet_NaN(), 1, 1}, C(4);
-  ag::cpu::gemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, 0, B.data(), 2, 0, 0.0f, C.data(), 2, 0,
-                1);
+  cpu().gemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, 0, B.data(), 2, 0, 0.0f, C.data(), 2, 0, 1);
   EXPECT_TRUE(std::isnan(C[1]));
   EXPECT_TRUE(std::isnan(C[3]));
   EXPECT_EQ(C[0], 0.0f);
@@ -145,8 +149,8 @@ TEST(Gemm, SharedOutputAcrossBatchesIsRefused) {
   // Batches may run in parallel, so one C for all of them would be a race, not a sum.
   std::vector<float> A(4, 1.0f), B(4, 1.0f), C(4, 0.0f);
   const std::string msg = agtest::error_message([&] {
-    ag::cpu::gemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, 0, B.data(), 2, 0, 0.0f, C.data(), 2, 0,
-                  3);
+    cpu().gemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, 0, B.data(), 2, 0, 0.0f, C.data(), 2, 0,
+               3);
   });
   EXPECT_NE(msg.find("gemm: stride_c = 0 with batch = 3"), std::string::npos) << msg;
 }

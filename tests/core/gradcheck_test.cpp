@@ -566,7 +566,7 @@ TEST(GradcheckLayout, split_sizes) {
 }
 
 // Empty parts (a split size of 0, an empty slice, concat with an empty input) are legal and must
-// work forward and backward. Under UBSan this test fails: cpu::copy_2d (cpu/layout.cpp:90) calls
+// work forward and backward. Under UBSan this test fails: the CPU copy_2d (cpu/layout.cpp) calls
 // memcpy with the null data pointer of the 0-element output (Storage allocates nothing for 0
 // bytes), which is undefined behaviour even for a length of 0. See the report for the fix.
 TEST(GradcheckLayout, split_with_empty_part) {

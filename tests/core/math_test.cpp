@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/math/exp.h"
-#include "core/math/gated.h"
-#include "core/math/optim.h"
+#include "core/math/gated_units.h"
+#include "core/math/optimizer_updates.h"
 #include "core/math/unary.h"
 #include "core/ops.h"
 
@@ -348,7 +348,7 @@ TEST(MathUnary, derivatives_at_kinks_follow_pytorch) {
   EXPECT_EQ(d(UnaryOp::Softplus, with_beta(1), 25.0f), 1.0f);  // the linear region
 }
 
-// --- gated units (core/math/gated.h) -------------------------------------------------------------
+// --- gated units (core/math/gated_units.h) -------------------------------------------------------
 
 // gated_backward's fused value-and-derivative (it shares SiLU's sigmoid) against the functor's own.
 TEST(MathGated, backward_matches_functor_derivative) {

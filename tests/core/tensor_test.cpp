@@ -43,7 +43,7 @@ TEST(Tensor, scalar_and_empty_shapes) {
 
 // Tensors with no elements are legal (an empty batch, a split part of size 0) and every basic
 // operation on them must be a no-op. Under UBSan this fails: the 0-byte Storage has a null
-// pointer, and CpuBackend::copy_from_host (core/backend_cpu.cpp) passes it to memcpy, which is
+// pointer, and CpuBackend::copy_from_host (cpu/memory.cpp) passes it to memcpy, which is
 // undefined behaviour even for a length of 0.
 TEST(Tensor, empty_tensors_round_trip) {
   const Tensor e = Tensor::from_vector({}, {0});

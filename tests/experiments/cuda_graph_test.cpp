@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "experiments/runner/trainer.h"
 #include "tests/experiments/runner_test_util.h"

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "experiments/data/locate.h"
 #include "experiments/runner/data_source.h"

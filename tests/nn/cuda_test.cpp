@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"

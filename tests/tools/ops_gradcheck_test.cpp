@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "tests/tools/cli_helpers.h"
 #include "tests/tools/op_examples.h"

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "tests/tools/cli_helpers.h"
 #include "tools/explain_cli/input_error.h"

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/backend.h"
 #include "core/tape.h"
 #include "tests/tools/cli_helpers.h"
 #include "tools/explain_cli/format.h"

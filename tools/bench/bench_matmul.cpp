@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "core/timer.h"
 

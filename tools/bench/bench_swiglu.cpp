@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "core/backend.h"
 #include "core/ops.h"
 #include "core/timer.h"
 #include "tools/bench/bench_train_step.h"

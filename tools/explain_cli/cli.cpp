@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/backend.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "tools/explain_cli/explain.h"

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "experiments/runner/config.h"
 #include "experiments/runner/data_source.h"

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/backend.h"
 #include "core/ops.h"
 #include "tools/python/bindings.h"
 

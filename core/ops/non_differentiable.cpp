@@ -1,6 +1,6 @@
-// Non-differentiable tensor utilities: optimizer steps, in-place scaling, norms, copies.
+// Non-differentiable tensor utilities: optimizer steps, in-place scaling and filling, norms,
+// argmax, copies, the step outputs kept on the device.
 #include "core/ops/op_util.h"
-#include "cpu/kernels.h"
 
 namespace ag {
 
@@ -130,13 +130,6 @@ void copy_(Tensor& dst, const Tensor& src) {
   void* to =
       dst.dtype() == DType::F32 ? static_cast<void*>(dst.data()) : static_cast<void*>(dst.idata());
   be(dst).copy(to, from, bytes);
-}
-
-void set_num_threads(int n) {
-  cpu::set_num_threads(n);
-}
-int num_threads() {
-  return cpu::num_threads();
 }
 
 }  // namespace ag

@@ -1,4 +1,4 @@
-#include "core/plans.h"
+#include "core/plan_builders.h"
 
 #include "core/error.h"
 
