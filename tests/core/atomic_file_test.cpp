@@ -14,49 +14,31 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "tests/common/scratch_files.h"
+#include "tests/core/error_message.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-class AtomicFileTest : public ::testing::Test {
+class AtomicFileTest : public agtest::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("tapegrad_atomic_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  AtomicFileTest() : ScratchDirTest("atomic") {}
   void TearDown() override {
     ::unsetenv("AG_TEST_WRITE_FAULT");
-    fs::remove_all(dir_);
+    ScratchDirTest::TearDown();
   }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::vector<std::string> files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  fs::path dir_;
 };
 
-std::string read_bytes(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using agtest::read_bytes;
 
-// The message of the WriteError that f throws ("" when it throws none).
+// The message of the WriteError that f must throw.
 template <class F>
 std::string write_error(F&& f) {
-  try {
-    f();
-  } catch (const ag::WriteError& e) {
-    return e.what();
-  }
-  return "";
+  return agtest::error_message<ag::WriteError>(std::forward<F>(f));
 }
 
 TEST_F(AtomicFileTest, ReplacesTheFileWholeAndLeavesNoTemporary) {

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "experiments/data/locate.h"
+#include "tests/core/error_message.h"
 #include "tests/data/temp_dir.h"
 
 namespace sst2::data {
@@ -29,17 +30,6 @@ void expect_contains(const std::string& msg, const std::string& part) {
   EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ag::Error thrown";
-  return "";
-}
-
 TEST(Locate, UsesTheDirectoryItIsGiven) {
   TempDir dir;
   make_sst2(dir, "mine");
@@ -60,11 +50,12 @@ TEST(Locate, GivenPathsThatAreWrongFailClearly) {
   TempDir dir;
   dir.write("half/dev.tsv", "sentence\tlabel\nx\t1\n");
   const std::string half = (dir.path() / "half").string();
-  const std::string msg = error_of([&] { find_data_dir(half); });
+  const std::string msg = agtest::error_message([&] { find_data_dir(half); });
   expect_contains(msg, half);
   expect_contains(msg, "train.tsv");
   expect_contains(msg, "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip");
-  const std::string vmsg = error_of([&] { find_vocab((dir.path() / "nope.txt").string()); });
+  const std::string vmsg =
+      agtest::error_message([&] { find_vocab((dir.path() / "nope.txt").string()); });
   expect_contains(vmsg, "nope.txt");
   expect_contains(vmsg, "https://huggingface.co/bert-base-uncased/resolve/main/vocab.txt");
 }
@@ -92,7 +83,7 @@ TEST(Locate, SearchesCurrentDirectoryThenSourceRoot) {
 TEST(Locate, ErrorListsEverySearchedPlace) {
   TempDir cwd_dir, root;
   ScopedCwd cwd(cwd_dir.path());
-  const std::string msg = error_of([&] { find_data_dir("", root.path().string()); });
+  const std::string msg = agtest::error_message([&] { find_data_dir("", root.path().string()); });
   const fs::path here = fs::current_path();
   for (const fs::path& p :
        {here / "data/SST-2", (here / "../shared/data/SST-2").lexically_normal(),
@@ -103,7 +94,7 @@ TEST(Locate, ErrorListsEverySearchedPlace) {
   expect_contains(msg, "train.tsv");
   expect_contains(msg, "--data-dir");
 
-  const std::string vmsg = error_of([&] { find_vocab("", root.path().string()); });
+  const std::string vmsg = agtest::error_message([&] { find_vocab("", root.path().string()); });
   for (const fs::path& p :
        {here / "data/bert-base-uncased/vocab.txt",
         (here / "../shared/data/bert-base-uncased/vocab.txt").lexically_normal(),
@@ -118,7 +109,7 @@ TEST(Locate, ErrorListsEverySearchedPlace) {
 TEST(Locate, WithoutSourceRootOnlyTheCurrentDirectoryIsSearched) {
   TempDir cwd_dir;
   ScopedCwd cwd(cwd_dir.path());
-  const std::string msg = error_of([] { find_data_dir(""); });
+  const std::string msg = agtest::error_message([] { find_data_dir(""); });
   expect_contains(msg, (fs::current_path() / "data/SST-2").string());
   make_sst2(cwd_dir, "data/SST-2");
   EXPECT_EQ(real_path(find_data_dir("")), real_path(cwd_dir.path() / "data/SST-2"));

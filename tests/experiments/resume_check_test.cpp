@@ -11,21 +11,15 @@
 
 #include "experiments/runner/trainer.h"
 #include "nn/checkpoint.h"
+#include "tests/common/scratch_files.h"
 #include "tests/experiments/runner_test_util.h"
 
 namespace {
 
 using namespace sst2_test;
 
-std::string read_bytes(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::string& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
+using agtest::read_bytes;
+using agtest::write_bytes;
 
 // Every file under `dir` with its bytes.
 std::map<std::string, std::string> snapshot(const std::string& dir) {

@@ -17,6 +17,7 @@
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
+#include "tests/common/scratch_files.h"
 
 namespace {
 
@@ -26,35 +27,18 @@ using ag::Tensor;
 using namespace ag::nn;
 
 // A fresh directory per test, removed afterwards.
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public agtest::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("tapegrad_ckpt_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  // Every file in the directory (to spot leftover temporaries).
-  std::vector<std::string> files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  fs::path dir_;
+  CheckpointTest() : ScratchDirTest("ckpt") {}
 };
 
 ClassifierConfig tiny_config() {
-  ClassifierConfig c;
-  c.vocab_size = 17;
-  c.max_len = 5;
-  c.d_model = 8;
-  c.n_heads = 2;
-  c.ffn_hidden = 16;
-  c.ffn_kind = FfnKind::SwiGLU;
+  ClassifierConfig c = {.vocab_size = 17,
+                        .max_len = 5,
+                        .d_model = 8,
+                        .n_heads = 2,
+                        .ffn_hidden = 16,
+                        .ffn_kind = FfnKind::SwiGLU};
   return c;
 }
 
@@ -90,15 +74,8 @@ Checkpoint model_checkpoint(TransformerClassifier& model, const Optimizer& opt) 
   return ck;
 }
 
-std::string read_bytes(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::string& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
+using agtest::read_bytes;
+using agtest::write_bytes;
 
 // Runs f, which must throw ag::Error whose message contains every needle.
 template <class F>

@@ -23,17 +23,16 @@ using namespace ag::nn;
   if (!ag::cuda_available()) GTEST_SKIP() << "no CUDA device (or CUDA backend not built)"
 
 ClassifierConfig config_for(FfnKind kind, bool norm_first, Pooling pooling) {
-  ClassifierConfig c;
-  c.vocab_size = 97;
-  c.max_len = 12;
-  c.d_model = 32;
-  c.n_heads = 4;
-  c.ffn_hidden = 48;
-  c.ffn_kind = kind;
-  c.norm_first = norm_first;
-  c.pooling = pooling;
-  c.dropout = 0.1f;  // counter-based dropout draws the same masks on both devices
-  return c;
+  // dropout 0.1: counter-based dropout draws the same masks on both devices
+  return {.vocab_size = 97,
+          .max_len = 12,
+          .d_model = 32,
+          .n_heads = 4,
+          .ffn_hidden = 48,
+          .ffn_kind = kind,
+          .norm_first = norm_first,
+          .dropout = 0.1f,
+          .pooling = pooling};
 }
 
 struct Inputs {
@@ -63,9 +62,11 @@ void expect_close(const Tensor& cpu, const Tensor& gpu, double tol, const std::s
                   const std::vector<float>* skip = nullptr) {
   const std::vector<float> a = cpu.to_vector(), b = gpu.to_vector();
   ASSERT_EQ(a.size(), b.size()) << what;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!skip || (*skip)[i] == 0.0f)
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!skip || (*skip)[i] == 0.0f) {
       ASSERT_NEAR(a[i], b[i], tol * (1.0 + std::abs(a[i]))) << what << "[" << i << "]";
+    }
+  }
 }
 
 TEST(NnCuda, TrainingStepsMatchTheCpu) {

@@ -16,15 +16,12 @@ using ag::Tensor;
 using namespace ag::nn;
 
 ClassifierConfig small_config() {
-  ClassifierConfig c;
-  c.vocab_size = 13;
-  c.max_len = 6;
-  c.d_model = 8;
-  c.n_heads = 2;
-  c.ffn_hidden = 12;
-  c.n_layers = 1;
-  c.dropout = 0.0f;
-  return c;
+  return {.vocab_size = 13,
+          .max_len = 6,
+          .d_model = 8,
+          .n_heads = 2,
+          .ffn_hidden = 12,
+          .dropout = 0.0f};
 }
 
 struct Batch {
@@ -215,14 +212,13 @@ float accuracy(TransformerClassifier& model, const Batch& batch) {
 }
 
 void expect_overfits(FfnKind kind) {
-  ClassifierConfig cfg;
-  cfg.vocab_size = 50;
-  cfg.max_len = 8;
-  cfg.d_model = 16;
-  cfg.n_heads = 2;
-  cfg.ffn_hidden = 32;
-  cfg.ffn_kind = kind;
-  cfg.dropout = 0.0f;
+  const ClassifierConfig cfg = {.vocab_size = 50,
+                                .max_len = 8,
+                                .d_model = 16,
+                                .n_heads = 2,
+                                .ffn_hidden = 32,
+                                .ffn_kind = kind,
+                                .dropout = 0.0f};
   SCOPED_TRACE(ffn_kind_name(kind));
   Generator init(100), data(101), drop(102);
   TransformerClassifier model(cfg, init);

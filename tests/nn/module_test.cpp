@@ -336,13 +336,8 @@ TEST(Classifier, NamesOrderAndCountsOfTheDefaultModel) {
 
 TEST(Classifier, TrainEvalReachesEveryModuleAndZeroGradDropsAll) {
   Generator gen(0), drop(1);
-  ClassifierConfig cfg;
-  cfg.vocab_size = 20;
-  cfg.max_len = 6;
-  cfg.d_model = 8;
-  cfg.n_heads = 2;
-  cfg.ffn_hidden = 16;
-  cfg.n_layers = 2;
+  const ClassifierConfig cfg = {
+      .vocab_size = 20, .max_len = 6, .d_model = 8, .n_heads = 2, .n_layers = 2, .ffn_hidden = 16};
   TransformerClassifier model(cfg, gen);
   model.train(false);
   EXPECT_FALSE(model.layers[1]->ffn.is_training());
@@ -364,12 +359,8 @@ TEST(Classifier, TrainEvalReachesEveryModuleAndZeroGradDropsAll) {
 
 TEST(Classifier, BadInputsAreReported) {
   Generator gen(0), drop(1);
-  ClassifierConfig cfg;
-  cfg.vocab_size = 20;
-  cfg.max_len = 4;
-  cfg.d_model = 8;
-  cfg.n_heads = 2;
-  cfg.ffn_hidden = 16;
+  ClassifierConfig cfg = {
+      .vocab_size = 20, .max_len = 4, .d_model = 8, .n_heads = 2, .ffn_hidden = 16};
   TransformerClassifier model(cfg, gen);
   EXPECT_THROW(model.forward(Tensor::from_indices({1, 2, 3, 4, 5}, {1, 5}), Tensor(), drop),
                ag::Error);  // longer than max_len

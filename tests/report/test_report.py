@@ -378,7 +378,9 @@ def test_units(report):
           and st.sample_std([2.0]) == 0.0)
 
 
-def main():
+def run_suite(prefix, tests):
+    """The shared main of the report tests: each of tests(python, report, tmp) runs in one
+    scratch directory; exit 77 without a python3 that has matplotlib, 1 on any failure."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--report", default=DEFAULT_REPORT)
     args = ap.parse_args()
@@ -387,14 +389,17 @@ def main():
         print("SKIP: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)")
         return 77
     report = os.path.abspath(args.report)
-    with tempfile.TemporaryDirectory(prefix="report_test_") as tmp:
-        test_units(report)
-        test_runs(python, report, tmp)
-        test_no_usable_run(python, report, tmp)
-        test_bench(python, report, tmp)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        for test in tests:
+            test(python, report, tmp)
     failed = RESULTS.count(False)
     print("%d passed, %d failed" % (RESULTS.count(True), failed))
     return 1 if failed else 0
+
+
+def main():
+    return run_suite("report_test_", [lambda python, report, tmp: test_units(report), test_runs,
+                                      test_no_usable_run, test_bench])
 
 
 if __name__ == "__main__":

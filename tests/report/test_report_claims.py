@@ -14,11 +14,9 @@ whose answer is known by construction:
 Exit status: 0 all passed, 1 a failure, 77 when no python3 with matplotlib is available.
 Usage: test_report_claims.py [--report tools/report.py]"""
 
-import argparse
 import os
 import re
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -131,20 +129,8 @@ def test_units(report):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--report", default=base.DEFAULT_REPORT)
-    args = ap.parse_args()
-    python = base.python_with_matplotlib()
-    if python is None:
-        print("SKIP: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)")
-        return 77
-    report = os.path.abspath(args.report)
-    test_units(report)
-    with tempfile.TemporaryDirectory(prefix="report_claims_") as tmp:
-        test_scenarios(python, report, tmp)
-    failed = base.RESULTS.count(False)
-    print("%d passed, %d failed" % (base.RESULTS.count(True), failed))
-    return 1 if failed else 0
+    return base.run_suite("report_claims_", [lambda python, report, tmp: test_units(report),
+                                             test_scenarios])
 
 
 if __name__ == "__main__":

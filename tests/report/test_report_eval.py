@@ -12,11 +12,9 @@ the runner's format, experiments/METRICS.md: `epochs[].eval.<stem>`, `eval_predi
 Exit status: 0 all passed, 1 a failure, 77 when no python3 with matplotlib is available.
 Usage: test_report_eval.py [--report tools/report.py]"""
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -194,22 +192,8 @@ def test_no_eval_file(python, report, tmp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--report", default=tr.DEFAULT_REPORT)
-    args = ap.parse_args()
-    python = tr.python_with_matplotlib()
-    if python is None:
-        print("SKIP: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)")
-        return 77
-    report = os.path.abspath(args.report)
-    with tempfile.TemporaryDirectory(prefix="report_eval_test_") as tmp:
-        test_every_seed(python, report, tmp)
-        test_some_seeds(python, report, tmp)
-        test_without_predictions(python, report, tmp)
-        test_no_eval_file(python, report, tmp)
-    failed = tr.RESULTS.count(False)
-    print("%d passed, %d failed" % (tr.RESULTS.count(True), failed))
-    return 1 if failed else 0
+    return tr.run_suite("report_eval_test_", [test_every_seed, test_some_seeds,
+                                              test_without_predictions, test_no_eval_file])
 
 
 if __name__ == "__main__":

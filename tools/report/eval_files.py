@@ -4,6 +4,7 @@ columns, a figure, McNemar tables and notes. Every function returns nothing to a
 has an evaluation file, so such reports stay as they were."""
 
 from .formatting import fmt_pm
+from .load import labelled_predictions
 from .paired import paired_tables, paired_tests
 from .stats import finite
 
@@ -43,14 +44,7 @@ def eval_curve(run, stem):
 
 def eval_predictions(run, stem, which):
     """(labels, predictions) on `stem` at the best-dev or final epoch, or None."""
-    preds = run.get("eval_predictions", stem)
-    if not isinstance(preds, dict):
-        return None
-    labels, got = preds.get("labels"), preds.get(which)
-    if not isinstance(labels, list) or not isinstance(got, list) or not labels \
-            or len(labels) != len(got):
-        return None
-    return labels, got
+    return labelled_predictions(run.get("eval_predictions", stem), which)
 
 
 def eval_stems(by_variant):

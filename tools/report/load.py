@@ -48,6 +48,18 @@ def read_json(path):
         return json.load(f, parse_constant=_reject_constant)
 
 
+def labelled_predictions(record, which):
+    """(labels, predictions) from a predictions record ({"labels", "best", "final"}) at the
+    best or final epoch, or None when it is missing or malformed."""
+    if not isinstance(record, dict):
+        return None
+    labels, preds = record.get("labels"), record.get(which)
+    if not isinstance(labels, list) or not isinstance(preds, list) or not labels \
+            or len(labels) != len(preds):
+        return None
+    return labels, preds
+
+
 class Run:
     """One run file, validated enough that the report can use it."""
 
@@ -139,14 +151,7 @@ class Run:
 
     def predictions(self, which):
         """(labels, predictions) at the best or final epoch, or None when not recorded."""
-        dp = self.doc.get("dev_predictions")
-        if not isinstance(dp, dict):
-            return None
-        labels, preds = dp.get("labels"), dp.get(which)
-        if not isinstance(labels, list) or not isinstance(preds, list) or not labels \
-                or len(labels) != len(preds):
-            return None
-        return labels, preds
+        return labelled_predictions(self.doc.get("dev_predictions"), which)
 
     def ffn_stats(self, which="final"):
         f = self.epoch_record(which).get("ffn")

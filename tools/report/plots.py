@@ -149,6 +149,16 @@ def _epoch_words(which, runs):
     return "%s (epoch %s)" % (word, ", ".join(str(e) for e in eps))
 
 
+def _save_pooled(fig, path, title, by_variant, which):
+    """Titles a figure of seeds-pooled distributions with the epoch shown and saves it; returns
+    the epoch's words for the caption."""
+    words = _epoch_words(which, [r for rs in by_variant.values() for r in rs])
+    fig.suptitle("%s, %s; seeds pooled" % (title, words))
+    fig.tight_layout()
+    save_figure(fig, path)
+    return words
+
+
 # --- 1. FFN activation output and block output ------------------------------------------------
 
 def fig_ffn_outputs(by_variant, path, which):
@@ -175,17 +185,12 @@ def fig_ffn_outputs(by_variant, path, which):
                       if hs else "value")
         ax.set_ylabel("density (fraction per unit, log scale)")
         ax.legend(loc="upper right")
-    any_runs = [r for rs in by_variant.values() for r in rs]
-    fig.suptitle("FFN output distributions on the dev set, %s; seeds pooled"
-                 % _epoch_words(which, any_runs))
-    fig.tight_layout()
-    save_figure(fig, path)
+    words = _save_pooled(fig, path, "FFN output distributions on the dev set", by_variant, which)
     return ("Distribution of the FFN's activation output (`act(W1 x)`, or `act(gate) * up` for "
             "gated variants: the input of the down projection) and of the FFN block's output, "
             "on the dev set at the %s, every element of every real token, seeds pooled. "
             "Log density over fixed 0.1-wide bins on [-8, 8); the share of values outside the bins "
-            "is given in the legend when there is any."
-            % _epoch_words(which, any_runs))
+            "is given in the legend when there is any." % words)
 
 
 # --- 2. training loss -------------------------------------------------------------------------
@@ -438,15 +443,12 @@ def fig_pre_activations(by_variant, path, which):
         ax.set_xlabel("pre-activation value (grey: negative side)")
         ax.set_ylabel("density (fraction per unit)")
         ax.legend(loc="upper right", fontsize=7.5)
-    any_runs = [r for rs in by_variant.values() for r in rs]
-    fig.suptitle("Pre-activation distributions on the dev set, %s; seeds pooled"
-                 % _epoch_words(which, any_runs))
-    fig.tight_layout()
-    save_figure(fig, path)
+    words = _save_pooled(fig, path, "Pre-activation distributions on the dev set", by_variant,
+                         which)
     return ("Distribution of the activation's input, negatives included, at the %s (solid, "
             "filled) and after epoch 1 (dotted), seeds pooled; for gated variants the gate "
             "`W_gate x` (solid) and the up branch `W_up x` (dashed). The box gives the share of "
-            "negative (gate) values in the final distribution." % _epoch_words(which, any_runs))
+            "negative (gate) values in the final distribution." % words)
 
 
 def _negative_share(h):
