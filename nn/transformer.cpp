@@ -1,29 +1,46 @@
 #include "nn/transformer.h"
 
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 
 namespace ag::nn {
 
+namespace {
+
+template <class E>
+using Names = std::pair<E, const char*>[2];
+constexpr Names<Pooling> kPoolingNames = {{Pooling::Mean, "mean"}, {Pooling::Cls, "cls"}};
+constexpr Names<PositionKind> kPositionNames = {{PositionKind::Learned, "learned"},
+                                                {PositionKind::Sinusoidal, "sinusoidal"}};
+
+template <class E>
+const char* name_in(const Names<E>& names, E value) {
+  return names[0].first == value ? names[0].second : names[1].second;
+}
+
+template <class E>
+E parse_in(const Names<E>& names, const std::string& name, const char* what) {
+  for (const auto& [value, text] : names) {
+    if (name == text) return value;
+  }
+  fail("unknown ", what, " '", name, "' (expected ", names[0].second, " or ", names[1].second, ")");
+}
+
+}  // namespace
+
 const char* pooling_name(Pooling pooling) {
-  return pooling == Pooling::Cls ? "cls" : "mean";
+  return name_in(kPoolingNames, pooling);
 }
-
 Pooling parse_pooling(const std::string& name) {
-  if (name == pooling_name(Pooling::Mean)) return Pooling::Mean;
-  if (name == pooling_name(Pooling::Cls)) return Pooling::Cls;
-  fail("unknown pooling '", name, "' (expected mean or cls)");
+  return parse_in(kPoolingNames, name, "pooling");
 }
-
 const char* position_kind_name(PositionKind kind) {
-  return kind == PositionKind::Learned ? "learned" : "sinusoidal";
+  return name_in(kPositionNames, kind);
 }
-
 PositionKind parse_position_kind(const std::string& name) {
-  if (name == position_kind_name(PositionKind::Learned)) return PositionKind::Learned;
-  if (name == position_kind_name(PositionKind::Sinusoidal)) return PositionKind::Sinusoidal;
-  fail("unknown position encoding '", name, "' (expected learned or sinusoidal)");
+  return parse_in(kPositionNames, name, "position encoding");
 }
 
 // --- EncoderLayer --------------------------------------------------------------------------

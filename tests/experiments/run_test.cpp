@@ -139,12 +139,6 @@ double accuracy(const Json& preds, const std::vector<int>& labels) {
   return double(correct) / double(labels.size());
 }
 
-// An epoch record without its wall-clock measurements.
-Json without_timings(Json e) {
-  for (const char* key : {"epoch_s", "steps_per_s", "tokens_per_s", "eval_s"}) e.erase(key);
-  return e;
-}
-
 TEST(Run, MetricsFilesFollowTheContract) {
   ScratchDir dir("schema");
   write_tiny_data(dir);

@@ -118,4 +118,19 @@ inline Json read_json(const std::string& path) {
   return sst2::read_json_file(path);
 }
 
+// An epoch record without its wall-clock measurements.
+inline Json without_timings(Json epoch) {
+  for (const char* key : {"epoch_s", "steps_per_s", "tokens_per_s", "eval_s"}) epoch.erase(key);
+  return epoch;
+}
+
+// A run's metrics without what differs between equal runs: timings, memory, the output path.
+inline Json comparable_run(Json run) {
+  run["config"].erase("out");
+  run.erase("timing");
+  run.erase("peak_memory");
+  for (Json& e : run["epochs"]) e = without_timings(e);
+  return run;
+}
+
 }  // namespace sst2_test

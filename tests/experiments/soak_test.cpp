@@ -96,18 +96,6 @@ std::string tail_of(const std::string& log) {
   return text.size() > 1500 ? text.substr(text.size() - 1500) : text;
 }
 
-// A run without what legitimately differs between equal runs: wall-clock measurements,
-// memory, the output directory.
-Json comparable(Json run) {
-  run["config"].erase("out");
-  run.erase("timing");
-  run.erase("peak_memory");
-  for (Json& e : run["epochs"]) {
-    for (const char* key : {"epoch_s", "steps_per_s", "tokens_per_s", "eval_s"}) e.erase(key);
-  }
-  return run;
-}
-
 Json comparable_summary(Json summary) {
   for (auto& [ffn, v] : summary["variants"].items()) v.erase("steps_per_s");
   return summary;
@@ -193,8 +181,8 @@ TEST(Soak, TwentyKillsAndResumesEndWithTheMetricsOfAnUninterruptedRun) {
   ASSERT_EQ(run_program(args(out), "", 0, log).status, 0) << tail_of(log);
   for (const std::string& ffn : ffns) {
     SCOPED_TRACE(ffn);
-    const Json a = comparable(read_json(sst2::metrics_path(ref, ffn, 0)));
-    const Json b = comparable(read_json(sst2::metrics_path(out, ffn, 0)));
+    const Json a = comparable_run(read_json(sst2::metrics_path(ref, ffn, 0)));
+    const Json b = comparable_run(read_json(sst2::metrics_path(out, ffn, 0)));
     EXPECT_EQ(b["status"], "finished");
     EXPECT_EQ(int(b["epochs"].size()), epochs);
     EXPECT_TRUE(a == b) << "differs from the uninterrupted run: "

@@ -42,17 +42,6 @@ class Fault {
   Fault& operator=(const Fault&) = delete;
 };
 
-// A run's metrics without what differs between equal runs: timings, memory, the output path.
-Json without_timings(Json run) {
-  run["config"].erase("out");
-  run.erase("timing");
-  run.erase("peak_memory");
-  for (Json& e : run["epochs"]) {
-    for (const char* key : {"epoch_s", "steps_per_s", "tokens_per_s", "eval_s"}) e.erase(key);
-  }
-  return run;
-}
-
 class WriteFailure : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -90,8 +79,8 @@ class WriteFailure : public ::testing::Test {
     EXPECT_EQ(temporaries(out_), std::vector<std::string>{});
 
     ASSERT_EQ(run_sst2(args(out_, "2"), &out), 0) << out;
-    const Json a = without_timings(read_json(metrics_));
-    const Json b = without_timings(read_json(sst2::metrics_path(ref_, "relu", 0)));
+    const Json a = comparable_run(read_json(metrics_));
+    const Json b = comparable_run(read_json(sst2::metrics_path(ref_, "relu", 0)));
     EXPECT_TRUE(a == b) << "differs from the reference: " << Json::diff(b, a).dump().substr(0, 600);
   }
 

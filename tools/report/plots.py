@@ -570,18 +570,27 @@ def bench_series_label(key):
     return label
 
 
-def fig_bench_speedup(records, path):
+def _bench_panels(records, height):
+    """One panel per pass (forward, backward, then any other), and the series to draw in each,
+    sorted: (fig, [(axis, pass)], [(colour, series key, records)])."""
     series = _bench_series(records)
     passes = [p for p in ("forward", "backward") if any(r["pass"] == p for r in records)]
     passes += sorted({r["pass"] for r in records} - set(passes))
-    fig, axes = plt.subplots(1, len(passes), figsize=(6.0 * len(passes), 4.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(passes), figsize=(6.0 * len(passes), height), squeeze=False)
     cmap = plt.get_cmap("tab10")
-    for ax, p in zip(axes[0], passes):
-        for i, (key, recs) in enumerate(sorted(series.items(), key=lambda kv: str(kv[0]))):
+    lines = [(cmap(i % 10), key, recs)
+             for i, (key, recs) in enumerate(sorted(series.items(), key=lambda kv: str(kv[0])))]
+    return fig, list(zip(axes[0], passes)), lines
+
+
+def fig_bench_speedup(records, path):
+    fig, panels, lines = _bench_panels(records, 4.3)
+    for ax, p in panels:
+        for color, key, recs in lines:
             pts = sorted((r["elements"], r["speedup"]) for r in recs if r["pass"] == p)
             if pts:
                 ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", ms=4, lw=1.6,
-                        color=cmap(i % 10), label=bench_series_label(key))
+                        color=color, label=bench_series_label(key))
         ax.axhline(1.0, color="0.3", lw=0.9, ls="--")
         ax.set_xscale("log")
         ax.set_title("%s pass" % p)
@@ -599,17 +608,12 @@ def fig_bench_speedup(records, path):
 def fig_bench_bandwidth(records, path):
     if not any(finite(r.get("fused_gbps")) for r in records):
         return None
-    series = _bench_series(records)
-    passes = [p for p in ("forward", "backward") if any(r["pass"] == p for r in records)]
-    passes += sorted({r["pass"] for r in records} - set(passes))
-    fig, axes = plt.subplots(1, len(passes), figsize=(6.0 * len(passes), 4.5), squeeze=False)
-    cmap = plt.get_cmap("tab10")
-    for ax, p in zip(axes[0], passes):
-        for i, (key, recs) in enumerate(sorted(series.items(), key=lambda kv: str(kv[0]))):
+    fig, panels, lines = _bench_panels(records, 4.5)
+    for ax, p in panels:
+        for color, key, recs in lines:
             rs = sorted((r for r in recs if r["pass"] == p), key=lambda r: r["elements"])
             if not rs:
                 continue
-            color = cmap(i % 10)
             for field, ls, marker in (("fused_gbps", "-", "o"), ("unfused_gbps", "--", "s"),
                                       ("copy_gbps", ":", None)):
                 pts = [(r["elements"], r[field]) for r in rs if finite(r.get(field))]
@@ -621,8 +625,8 @@ def fig_bench_bandwidth(records, path):
         ax.set_title("%s pass" % p)
         ax.set_xlabel("elements per input tensor (log scale)")
         ax.set_ylabel("effective bandwidth (GB/s, log scale)")
-    keys = sorted(series, key=str)
-    handles = [Line2D([], [], color=cmap(i % 10), lw=2.5) for i in range(len(keys))]
+    keys = [key for _, key, _ in lines]
+    handles = [Line2D([], [], color=color, lw=2.5) for color, _, _ in lines]
     labels = [bench_series_label(k) for k in keys]
     style_handles = [Line2D([], [], color="0.3", ls="-", marker="o", ms=4),
                      Line2D([], [], color="0.3", ls="--", marker="s", ms=4),
