@@ -45,9 +45,9 @@ fi
 
 # A driver too old for this toolkit makes cudaGetDeviceCount fail: every CUDA test would then skip
 # and ctest would still pass. Refuse to report that as a GPU run.
-if ! "$build/tests/cuda_tests" --gtest_filter='CudaParityElementwise.add' 2>&1 | grep -q '\[  PASSED  \] 1 test'; then
+if ! "$build/tests/cuda_tests" --gtest_filter='Registry/Parity.op/add' 2>&1 | grep -q '\[  PASSED  \] 1 test'; then
   log "the CUDA tests skip although nvidia-smi sees a GPU (driver older than the CUDA toolkit?)"
-  "$build/tests/cuda_tests" --gtest_filter='CudaParityElementwise.add' 2>&1 | tail -5
+  "$build/tests/cuda_tests" --gtest_filter='Registry/Parity.op/add' 2>&1 | tail -5
   exit 1
 fi
 

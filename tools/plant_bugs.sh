@@ -27,11 +27,11 @@ mkdir -p "$(dirname "$out")"
 
 # name | file | exact text | replacement | tests that must fail   (\n: a line break)
 bugs=(
-  "fused SwiGLU backward: tail bound one short|cuda/gated.cu|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n, aligned)|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n - 1, aligned)|CudaParityGated.*"
-  "block reduction: __syncthreads() after thread 0 publishes the result removed|cuda/rows.cu|  if (threadIdx.x == 0) result = r;\n  __syncthreads();|  if (threadIdx.x == 0) result = r;|CudaParityRows.*"
-  "embedding backward: each id's last row dropped|cuda/embedding.cu|for (int64_t j = k; j < end; ++j)|for (int64_t j = k; j < end - 1; ++j)|CudaParityMisc.*"
-  "GEMM wrapper: transpose flags swapped|cuda/gemm.cu|cublasSgemm(cublas(), op_b, op_a,|cublasSgemm(cublas(), op_a, op_b,|CudaParityMatmul.*"
-  "elementwise: float4 path taken on misaligned pointers|cuda/map.cuh|return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;|return true;|CudaParityElementwise.misaligned*"
+  "fused SwiGLU backward: tail bound one short|cuda/gated.cu|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n, aligned)|GatedBackward<Act, true, true>{fn, a, b, gh, ga, gb}, n - 1, aligned)|Registry/Parity.op/swiglu:Registry/Parity.op/geglu:Registry/Parity.op/gated:CudaParityGated.*"
+  "block reduction: __syncthreads() after thread 0 publishes the result removed|cuda/block_reduce.cuh|  if (threadIdx.x == 0) result = r;\n  __syncthreads();|  if (threadIdx.x == 0) result = r;|Registry/Parity.op/softmax:Registry/Parity.op/log_softmax:Registry/Parity.op/layer_norm:Registry/Parity.op/cross_entropy:Registry/Parity.op/masked_fill:CudaParityRows.*"
+  "embedding backward: each id's last row dropped|cuda/embedding.cu|for (int64_t j = k; j < end; ++j)|for (int64_t j = k; j < end - 1; ++j)|Registry/Parity.op/embedding"
+  "GEMM wrapper: transpose flags swapped|cuda/gemm.cu|cublasSgemm(cublas(), op_b, op_a,|cublasSgemm(cublas(), op_a, op_b,|Registry/Parity.op/matmul"
+  "elementwise: float4 path taken on misaligned pointers|cuda/map.cuh|return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;|return true;|Registry/Parity.op/*_misaligned"
 )
 if ((tsan)); then bugs=("${bugs[1]}"); fi
 

@@ -1,7 +1,8 @@
 // ag::attention, the fused core of multi-head self-attention, against the graph of unfused ops
 // it replaces (split, permutes, scale, masked_fill, softmax, dropout, matmul, merge), forward
-// and gradient, with and without a padding mask and dropout; its gradient against central
-// differences; its checks; and the tape it leaves (one node).
+// and gradient, with and without a padding mask and dropout; its checks; and the tape it leaves
+// (one node). Its gradient against central differences is a case of the op registry
+// (tests/ops/cases_embedding_dropout_attention.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,14 +12,12 @@
 
 #include "core/ops.h"
 #include "tests/core/error_message.h"
-#include "tests/core/gradcheck.h"
 
 namespace {
 
 using ag::Generator;
 using ag::Shape;
 using ag::Tensor;
-using agtest::GradCheckOptions;
 
 // The attention of nn::MultiHeadSelfAttention written with the unfused ops: the reference.
 Tensor unfused_attention(const Tensor& qkv, const Tensor& key_mask, int64_t H, float p,
@@ -88,28 +87,6 @@ TEST(Attention, matches_the_unfused_graph) {
     EXPECT_EQ(g1.offset(), g2.offset()) << "the same dropout positions drawn";
     expect_close(fused, reference, "forward");
     expect_close(a.grad(), b.grad(), "d qkv");
-  }
-}
-
-TEST(Attention, gradient_matches_finite_differences) {
-  GradCheckOptions rows;  // a row-wise op: every score of a row moves with each input
-  rows.atol = 3e-4;
-  rows.rtol = 3e-4;
-  rows.step = 0.05;
-  for (const Case& c : std::vector<Case>{
-           {2, 4, 2, 2, true, 0.0f}, {1, 5, 1, 3, false, 0.0f}, {2, 3, 2, 2, true, 0.3f}}) {
-    SCOPED_TRACE("T " + std::to_string(c.T) + " p " + std::to_string(c.p));
-    Generator gen(uint64_t(40 + c.T));
-    const Tensor qkv = agtest::normal_input({c.B, c.T, 3 * c.H * c.Dh}, gen);
-    const Tensor mask = c.mask ? padding(c.B, c.T) : Tensor();
-    const int64_t H = c.H;
-    const float p = c.p;
-    // The same dropout mask on every evaluation: a fresh generator each call.
-    const agtest::MultiFn f = [mask, H, p](const std::vector<Tensor>& in) {
-      Generator drop(11);
-      return ag::attention(in[0], mask, H, p, drop, p > 0.0f);
-    };
-    EXPECT_TRUE(agtest::gradcheck(f, {qkv}, gen, rows));
   }
 }
 

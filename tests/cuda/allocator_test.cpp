@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tests/cuda/parity.h"
+#include "tests/ops/parity.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/cuda/parity.h"
+#include "tests/ops/parity.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tests/core/error_message.h"
-#include "tests/cuda/parity.h"
+#include "tests/ops/parity.h"
 
 namespace {
 

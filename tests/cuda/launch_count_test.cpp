@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "tests/cuda/parity.h"
+#include "tests/ops/parity.h"
 
 namespace {
 

@@ -1,13 +1,18 @@
 // Every op of tools/explain, wired end to end: the gradients it reports equal central finite
 // differences of L = sum(output * grad_output) computed from its own forward outputs. This checks
 // the wiring (input names to the right arguments, params applied, grad_output used), not only
-// the engine.
+// the engine. Each explain op is an op of the op-case registry (tests/ops/op_case.h), and its
+// finite differences use that op's gradcheck tolerances (step, Richardson, atol, rtol).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "core/backend.h"
 #include "core/ops.h"
+#include "tests/ops/parity.h"
+#include "tests/ops/registry.h"
 #include "tests/tools/cli_helpers.h"
 #include "tests/tools/op_examples.h"
 #include "tools/explain_cli/ops_table.h"
@@ -53,9 +58,40 @@ TEST(ExplainOps, every_op_has_an_example) {
   }
 }
 
+// The op of core/ops.h (as the registry names it) that an explain op calls, where the names
+// differ.
+std::string registry_op(const std::string& explain_name) {
+  static const std::map<std::string, std::string> renamed = {
+      {"add", "add(Tensor, Tensor)"},
+      {"sub", "sub(Tensor, Tensor)"},
+      {"mul", "mul(Tensor, Tensor)"},
+      {"div", "div(Tensor, Tensor)"},
+      {"add_scalar", "add(Tensor, float)"},
+      {"sub_scalar", "sub(Tensor, float)"},
+      {"rsub_scalar", "rsub"},
+      {"mul_scalar", "mul(Tensor, float)"},
+      {"div_scalar", "div(Tensor, float)"},
+      {"split", "split(Tensor, vector<int64_t>, int64_t)"},
+      {"sum", "sum(Tensor, vector<int64_t>, bool)"},
+      {"mean", "mean(Tensor, vector<int64_t>, bool)"},
+  };
+  const auto it = renamed.find(explain_name);
+  return it == renamed.end() ? explain_name : it->second;
+}
+
+TEST(ExplainOps, every_op_has_gradcheck_cases_in_the_op_registry) {
+  for (const auto& entry : ag::explain::all_ops()) {
+    EXPECT_NE(opcases::gradcheck_tolerance(registry_op(entry.name)), nullptr)
+        << "explain's op " << entry.name << " (" << registry_op(entry.name)
+        << ") has no gradcheck case in tests/ops: add one, or map its name in registry_op()";
+  }
+}
+
 TEST(ExplainOps, gradients_match_finite_differences_for_every_op) {
   for (const auto& [name, text] : explain_test::op_examples()) {
     SCOPED_TRACE(name);
+    const agtest::GradCheckOptions* tol = opcases::gradcheck_tolerance(registry_op(name));
+    ASSERT_NE(tol, nullptr);
     Json spec = Json::parse(text);
     const Json first = explain_test::run_spec_json(spec);
     ASSERT_TRUE(first.contains("grads"));
@@ -68,16 +104,20 @@ TEST(ExplainOps, gradients_match_finite_differences_for_every_op) {
       ASSERT_EQ(grad["shape"], given["shape"]) << input;
       for (size_t i = 0; i < given["data"].size(); ++i) {
         const double v = given["data"][i].get<double>();
-        const double h = 1e-2 * std::max(1.0, std::fabs(v));
-        Json plus = spec, minus = spec;
-        plus["inputs"][input]["data"][i] = v + h;
-        minus["inputs"][input]["data"][i] = v - h;
-        const double numeric =
-            (weighted_sum(outputs_of(explain_test::run_spec_json(plus)), spec["grad_output"]) -
-             weighted_sum(outputs_of(explain_test::run_spec_json(minus)), spec["grad_output"])) /
-            (2 * h);
+        // The central difference with step h, divided by the step the float inputs really took.
+        const auto difference = [&](double h) {
+          Json plus = spec, minus = spec;
+          plus["inputs"][input]["data"][i] = v + h;
+          minus["inputs"][input]["data"][i] = v - h;
+          return (weighted_sum(outputs_of(explain_test::run_spec_json(plus)), spec["grad_output"]) -
+                  weighted_sum(outputs_of(explain_test::run_spec_json(minus)),
+                               spec["grad_output"])) /
+                 (double(float(v + h)) - double(float(v - h)));
+        };
+        double numeric = difference(tol->step);
+        if (tol->richardson) numeric = (4.0 * difference(tol->step / 2) - numeric) / 3.0;
         const double analytic = grad["data"][i].get<double>();
-        EXPECT_NEAR(analytic, numeric, 2e-3 * std::max(1.0, std::fabs(numeric)))
+        EXPECT_NEAR(analytic, numeric, tol->atol + tol->rtol * std::fabs(numeric))
             << "d/d" << input << "[" << i << "]";
       }
     }
@@ -85,8 +125,9 @@ TEST(ExplainOps, gradients_match_finite_differences_for_every_op) {
 }
 
 // explain --device cuda for every op: the same outputs and gradients as the CPU, the difference's
-// norm within 1e-5 of the CPU tensor's norm (1e-5 absolute below norm 1; nvcc may contract a*b+c
-// into an FMA where GCC does not, so bit equality is not expected); NaN at the same places.
+// norm within parity::kTol (1e-5) of the CPU tensor's norm (1e-5 absolute below norm 1; nvcc may
+// contract a*b+c into an FMA where GCC does not, so bit equality is not expected); NaN at the
+// same places.
 TEST(ExplainOps, every_op_on_cuda_matches_the_cpu) {
   if (!ag::cuda_available()) GTEST_SKIP() << "no CUDA device (or CUDA backend not built)";
   auto expect_same = [](const Json& gpu, const Json& cpu, const std::string& what) {
@@ -101,7 +142,7 @@ TEST(ExplainOps, every_op_on_cuda_matches_the_cpu) {
       diff += (g[i] - c[i]) * (g[i] - c[i]);
       norm += c[i] * c[i];
     }
-    EXPECT_LE(std::sqrt(diff), 1e-5 * std::max(1.0, std::sqrt(norm))) << what;
+    EXPECT_LE(std::sqrt(diff), parity::kTol * std::max(1.0, std::sqrt(norm))) << what;
   };
   for (const auto& [name, text] : explain_test::op_examples()) {
     SCOPED_TRACE(name);

@@ -1,4 +1,4 @@
-#include "tests/cuda/parity.h"
+#include "tests/ops/parity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -194,9 +194,13 @@ Tensor indices(const Shape& shape, uint64_t seed, int32_t limit) {
 }
 
 Tensor extreme(const Shape& shape, uint64_t seed, double special) {
+  Generator gen(seed);
+  return extreme(shape, gen, special);
+}
+
+Tensor extreme(const Shape& shape, Generator& gen, double special) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  Generator gen(seed);
   std::vector<float> v(static_cast<size_t>(ag::numel_of(shape)));
   for (float& x : v) {
     const double u = gen.uniform();

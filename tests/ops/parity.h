@@ -1,6 +1,7 @@
-// Helpers of the CUDA-vs-CPU parity suite (tests/cuda/*_test.cpp).
+// The CUDA-vs-CPU parity check: the Parity mode of the op-case registry (op_case.h, run by
+// tests/cuda/op_parity_test.cpp) and the CUDA tests beyond it (tests/cuda/*_test.cpp).
 //
-// The pattern of every parity test: the same function of the same inputs, run once on the CPU
+// The pattern of every parity check: the same function of the same inputs, run once on the CPU
 // backend (the reference) and once on CUDA copies of the inputs; the same random upstream
 // gradient is fed to ag::backward on both; then the outputs and the gradients of every input are
 // compared.
@@ -8,7 +9,7 @@
 // The upstream gradient ~ Normal(1, 1), not Normal(0, 1): many gradients are sums of it (a
 // broadcast operand's, expand's, a bias's), and a sum of zero-mean terms can cancel to a tiny
 // result, against which the backends' different summation orders (CPU: in order, vectorised;
-// GPU: trees, atomics) would be a large relative difference. For the same reason the tests that
+// GPU: trees, atomics) would be a large relative difference. For the same reason the cases that
 // reduce their inputs to a few numbers use inputs with a non-zero mean.
 //
 // The comparison (match): a relative error normalised by the reference's norm, in double,
@@ -124,6 +125,8 @@ Tensor indices(const Shape& shape, uint64_t seed, int32_t limit);
 // e^88.72 = FLT_MAX, and a last-bit difference of the two backends could flip finite <-> inf) and
 // at least 1e-3 away from 0 (x/0, log 0).
 Tensor extreme(const Shape& shape, uint64_t seed, double special = 0.03);
+// The same drawn from `gen` (extreme(shape, seed) draws from Generator(seed)).
+Tensor extreme(const Shape& shape, Generator& gen, double special = 0.03);
 
 // A leaf tensor on `device` holding `values` that starts `offset` floats into its storage (the
 // `offset` floats before it and 5 after it are NaN, so a kernel that reads outside the view

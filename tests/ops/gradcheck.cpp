@@ -1,4 +1,4 @@
-#include "tests/core/gradcheck.h"
+#include "tests/ops/gradcheck.h"
 
 #include <algorithm>
 #include <cmath>
@@ -123,7 +123,7 @@ std::string index_string(const Shape& shape, int64_t flat) {
   }
   if (bad.empty()) {
     // AG_GRADCHECK_VERBOSE=1 prints how close each passing check came to its tolerance, which
-    // is how the per-op tolerances in gradcheck_test.cpp were chosen.
+    // is how the tolerance families of tests/ops/tolerances.h were chosen.
     if (const char* v = std::getenv("AG_GRADCHECK_VERBOSE"); v && *v == '1') {
       std::printf("gradcheck: %lld elements, worst error %.3g of the tolerance, max |error| %.3g\n",
                   static_cast<long long>(n_checked), worst_ratio, worst_abs);
