@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -138,6 +139,9 @@ void layer_norm_cases(Registry& r) {
                         Variant{" (bias only)", {false, false, true}}},
            .seed = seed++});
   }
+  // A row of 2 normalises to -1 and 1 whatever its values: dx is ~0 (O(1e-3) here), the sum of
+  // terms that cancel, which another summation order changes by far more than 1e-5 of it (the
+  // conditioning audit of parity.h shows 3e-4): no parity there.
   seed = 730;
   for (const Shape& s : std::vector<Shape>{{5, 17}, {2, 3, 33}, {2}}) {
     r.add({.ops = {"layer_norm"},
@@ -145,7 +149,7 @@ void layer_norm_cases(Registry& r) {
            .inputs = {var(s, normal())},
            .forward = layer_norm_fn(false, false),
            .gradcheck = kRows,
-           .parity = kClose,
+           .parity = s.back() > 2 ? std::optional<parity::ParityOptions>(kClose) : std::nullopt,
            .seed = seed++});
   }
   r.add({.ops = {"layer_norm"},
