@@ -6,12 +6,13 @@ import os
 import sys
 
 from .atomic_write import write_text_atomically
-from .claims import claims_section, single_run_section
+from .claims import claims_section
 from .eval_files import coverage_notes, eval_stems, figure_spec
 from .eval_files import definitions as eval_definitions
 from .eval_files import significance_section as eval_significance_section
 from .load import load_bench, load_runs, load_summary
 from .paired import paired_tests
+from .single_run import single_run_section
 from .sections import (PROG, WARNINGS, bench_section, definitions_section, ffn_stats_section,
                        header_section, resources_section, select_runs, significance_section,
                        summary_section, warn)
@@ -42,8 +43,8 @@ def run_report(args):
                          % (PROG, ", ".join(bench_paths)))
         return 1
     os.makedirs(out_dir, exist_ok=True)
-    from .plots import (fig_accuracy, fig_ffn_outputs, fig_grad_norms, fig_loss,
-                              fig_pre_activations, fig_swish_bump)
+    from .distributions import fig_ffn_outputs, fig_pre_activations, fig_swish_bump
+    from .plots import fig_accuracy, fig_grad_norms, fig_loss
 
     if by_variant is not None:
         # The claims table opens the report: it is the answer; the setup behind it follows.

@@ -341,7 +341,7 @@ def definitions_section(target, which, cv_scopes, kept_methods):
 
 
 def bench_section(kernel, steps, out_dir, figures):
-    from .plots import bench_series_label, fig_bench_bandwidth, fig_bench_speedup
+    from .bench_plots import bench_series_label, fig_bench_bandwidth, fig_bench_speedup
     lines = ["## Kernel benchmark: fused vs unfused SwiGLU", ""]
     files = distinct(r["_file"] for r in kernel + steps)
     lines.append("From %s (`build/tools/bench_swiglu --json FILE`)." %
