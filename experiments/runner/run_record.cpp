@@ -136,7 +136,10 @@ bool RunRecord::add_epoch(const EpochResult& r) {
   // Evaluation files follow dev: "best" is the epoch of the best dev accuracy. A file that this
   // epoch did not evaluate (dropped on --resume) has no predictions for it: [].
   const bool improved = r.dev.acc > best_dev_acc_;  // the first epoch wins ties
-  for (auto& [stem, entry] : doc_["eval_predictions"].items()) {
+  for (auto& item : doc_["eval_predictions"].items()) {
+    // A named key, not a structured binding: clang 14 cannot capture bindings in a lambda.
+    const std::string& stem = item.key();
+    Json& entry = item.value();
     const auto it = std::find_if(r.evals.begin(), r.evals.end(),
                                  [&](const auto& e) { return e.first == stem; });
     const Json preds = it == r.evals.end() ? Json::array() : Json(it->second.predictions);
