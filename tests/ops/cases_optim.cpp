@@ -17,6 +17,14 @@ using parity::seed_of;
 
 const std::vector<Shape> kParamShapes = {{1}, {7}, {33, 65}, {4099}, {(int64_t(1) << 20) + 3}};
 
+// An optimizer case's inputs: the parameter, then the gradients of its 3 steps.
+std::vector<Input> param_and_grads(const Shape& s, const std::string& name) {
+  std::vector<Input> in = {constant(s, normal(), seed_of(name))};
+  for (int t = 1; t <= 3; ++t)
+    in.push_back(constant(s, normal(), seed_of(name + std::to_string(t))));
+  return in;
+}
+
 void adamw_cases(Registry& r) {
   struct Config {
     double lr, beta1, beta2, eps, weight_decay;
@@ -25,12 +33,9 @@ void adamw_cases(Registry& r) {
        std::vector<Config>{{1e-3, 0.9, 0.999, 1e-8, 0.01}, {0.1, 0.8, 0.99, 1e-6, 0.0}}) {
     for (const Shape& s : kParamShapes) {
       const std::string name = "adamw lr " + std::to_string(cfg.lr) + " " + shape_str(s);
-      std::vector<Input> in = {constant(s, normal(), seed_of(name))};
-      for (int t = 1; t <= 3; ++t)
-        in.push_back(constant(s, normal(), seed_of(name + std::to_string(t))));
       r.add({.ops = {"adamw_step"},
              .name = name,
-             .inputs = std::move(in),
+             .inputs = param_and_grads(s, name),
              // Parameter, exp_avg and exp_avg_sq after each of 3 steps.
              .forward =
                  [cfg, s](const std::vector<Tensor>& xs) {
@@ -92,12 +97,9 @@ void sgd_cases(Registry& r) {
        std::vector<Config>{{0.1f, 0.9f, 0.01f}, {0.05f, 0.0f, 0.0f}, {0.3f, 0.5f, 0.0f}}) {
     for (const Shape& s : kParamShapes) {
       const std::string name = "sgd momentum " + std::to_string(cfg.momentum) + " " + shape_str(s);
-      std::vector<Input> in = {constant(s, normal(), seed_of(name))};
-      for (int t = 1; t <= 3; ++t)
-        in.push_back(constant(s, normal(), seed_of(name + std::to_string(t))));
       r.add({.ops = {"sgd_step"},
              .name = name,
-             .inputs = std::move(in),
+             .inputs = param_and_grads(s, name),
              // The parameter (and the momentum buffer, when there is momentum) after each step.
              .forward =
                  [cfg, s](const std::vector<Tensor>& xs) {
