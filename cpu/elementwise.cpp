@@ -12,16 +12,19 @@ namespace ag::cpu {
 
 namespace {
 
+// firstprivate: each thread gets its own copy of the functor's parameters. Shared, they sit
+// behind a pointer that GCC may not read speculatively, so a formula that reads one on one side
+// of a branch only (leaky_relu's x > 0 ? x : alpha * x) stays a scalar loop with a branch.
 template <class Fn>
 void unary_kernel(const Fn fn, const float* __restrict x, float* __restrict y, int64_t n) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(fn)
   for (int64_t i = 0; i < n; ++i) y[i] = fn.forward(x[i]);
 }
 
 template <class Fn>
 void unary_backward_kernel(const Fn fn, const float* __restrict x, const float* __restrict gy,
                            float* __restrict gx, int64_t n) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(fn)
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * fn.derivative(x[i]);
 }
 
@@ -118,7 +121,7 @@ void binary_backward_kernel(const Fn fn, const math::BroadcastPlan& p, const flo
 template <class Act>
 void gated_kernel(const Act act, const float* __restrict a, const float* __restrict b,
                   float* __restrict h, int64_t n) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(act)
   for (int64_t i = 0; i < n; ++i) h[i] = math::gated_forward(act, a[i], b[i]);
 }
 
@@ -128,16 +131,16 @@ void gated_backward_kernel(const Act act, const float* __restrict a, const float
                            int64_t n) {
   // Three loops rather than one with branches inside, so each one vectorises.
   if (ga && gb) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(act)
     for (int64_t i = 0; i < n; ++i) math::gated_backward(act, a[i], b[i], gh[i], ga[i], gb[i]);
   } else if (ga) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(act)
     for (int64_t i = 0; i < n; ++i) {
       float unused;
       math::gated_backward(act, a[i], b[i], gh[i], ga[i], unused);
     }
   } else if (gb) {
-#pragma omp parallel for simd if (n >= kParallelElements) schedule(static)
+#pragma omp parallel for simd if (n >= kParallelElements) schedule(static) firstprivate(act)
     for (int64_t i = 0; i < n; ++i) gb[i] = gh[i] * act.forward(a[i]);  // dL/db = dh * act(a)
   }
 }
